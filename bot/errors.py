@@ -88,9 +88,7 @@ class DeliveryError(NabatError):
     `retry_after` carries Telegram's flood-wait in seconds when it gave one.
     """
 
-    def __init__(
-        self, reason: str, *, permanent: bool, retry_after: float | None = None
-    ) -> None:
+    def __init__(self, reason: str, *, permanent: bool, retry_after: float | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent

@@ -1,0 +1,298 @@
+"""The `nabat` command line: run, invite, keygen, rotate-key, migrate."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from pathlib import Path
+
+from bot import __version__
+from bot.clock import Clock, SystemClock
+from bot.errors import KeyRingError, NabatError, SettingsError, StorageError
+from bot.logs import setup_logging
+from config import Settings, load_settings
+from config.durations import format_duration, parse_duration
+from storage.keyring import KeyRing, LoadedKeyRing, load_key_ring, write_key_ring_file
+from storage.models import Role
+
+log = logging.getLogger("nabat")
+
+EXIT_USAGE = 2
+
+
+def _duration(text: str) -> timedelta:
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nabat",
+        description="An alarm bell on Telegram: panic alerts and check-ins that page an "
+        "on-call rota until someone acts. Settings come from NABAT_* environment variables "
+        "(see README.md).",
+    )
+    parser.add_argument("--version", action="version", version=f"nabat {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    sub.add_parser(
+        "run",
+        help="start the bot (long polling), applying pending migrations first",
+        description="Start the bot with long polling. Applies pending database migrations "
+        "first. Needs NABAT_TELEGRAM_TOKEN; creates the data directory and, when no key "
+        "ring is configured, a key ring file.",
+    )
+
+    inv = sub.add_parser(
+        "invite",
+        help="create an invitation and print its link",
+        description="Create a single-use invitation and print the link "
+        "https://t.me/<bot>?start=<token> and the line /start <token>. "
+        "This is how the first coordinator is enrolled.",
+    )
+    inv.add_argument(
+        "--role",
+        required=True,
+        choices=[r.value for r in Role],
+        help="the role the invited person gets",
+    )
+    inv.add_argument(
+        "--name", help="display name shown to coordinators (default: their Telegram name)"
+    )
+    inv.add_argument(
+        "--expires",
+        type=_duration,
+        default=None,
+        metavar="DURATION",
+        help="how long the invitation stays valid, e.g. 72h, 30m, 7d "
+        "(default: NABAT_INVITE_TTL, 72h)",
+    )
+
+    kg = sub.add_parser(
+        "keygen",
+        help="write a new key ring file (mode 0600), or print one",
+        description="Generate a new key ring: an AES-256 key for field encryption and a "
+        "separate key for blind indexes. With --output, write it to FILE with mode 0600; "
+        "without, print it to standard output (for NABAT_KEYS or a secret store).",
+    )
+    kg.add_argument("--output", "-o", type=Path, metavar="FILE", help="file to write (mode 0600)")
+    kg.add_argument(
+        "--force", action="store_true", help="overwrite FILE if it exists (destroys the old keys!)"
+    )
+
+    rk = sub.add_parser(
+        "rotate-key",
+        help="re-encrypt every stored value under a new current key",
+        description="Add a new current key to the key ring file and re-encrypt every stored "
+        "value under it, in batches. Safe to interrupt and run again: a second run finishes "
+        "the first instead of adding another key. Stop the bot first. Needs the key ring in "
+        "a file (NABAT_KEYS_FILE or the default), since it writes it.",
+    )
+    rk.add_argument(
+        "--batch", type=int, default=500, help="values re-encrypted per transaction (default 500)"
+    )
+    rk.add_argument(
+        "--drop-old",
+        action="store_true",
+        help="afterwards remove the old keys from the ring (only once nothing uses them)",
+    )
+
+    sub.add_parser(
+        "migrate",
+        help="apply database migrations and report the schema version",
+        description="Apply pending migrations to the database in NABAT_DATA_DIR and print "
+        "the schema version.",
+    )
+    return parser
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    *,
+    clock: Clock | None = None,
+    configure_logging: bool = True,
+) -> int:
+    """Run one subcommand; return the exit status. Tests pass argv, environ and a clock."""
+    args = build_parser().parse_args(argv)
+    env = os.environ if environ is None else environ
+    try:
+        if args.command == "keygen":
+            return _keygen(args)
+        settings = load_settings(env, require_token=args.command == "run")
+        if configure_logging:
+            setup_logging(settings.log_level, [settings.telegram_token or "", settings.keys or ""])
+        if args.command == "run":
+            return _run(settings, clock)
+        if args.command == "invite":
+            return asyncio.run(_invite(settings, args, clock or SystemClock()))
+        if args.command == "rotate-key":
+            return asyncio.run(_rotate(settings, args))
+        if args.command == "migrate":
+            return asyncio.run(_migrate(settings))
+    except (SettingsError, KeyRingError) as exc:
+        print(f"nabat: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except StorageError as exc:
+        print(f"nabat: {exc}", file=sys.stderr)
+        return 1
+    except NabatError as exc:
+        print(f"nabat: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    raise AssertionError(args.command)
+
+
+def load_keys(settings: Settings) -> LoadedKeyRing:
+    loaded = load_key_ring(
+        keys_json=settings.keys,
+        keys_file=settings.keys_file,
+        default_file=settings.default_keys_file,
+    )
+    if loaded.created:
+        log.warning(
+            "created a new key ring in %s: back it up now (without it the data cannot be read) "
+            "and in production keep it off the data volume (set NABAT_KEYS_FILE)",
+            loaded.path,
+        )
+    elif loaded.too_open:
+        log.warning("key ring file %s is readable by other users: chmod 600 it", loaded.path)
+    return loaded
+
+
+def _run(settings: Settings, clock: Clock | None) -> int:
+    from bot.app import ALLOWED_UPDATES, build_application
+
+    ring = load_keys(settings).ring
+    app = build_application(settings, ring, clock)
+    # Pending updates are kept: a panic sent while the bot was down must still be handled.
+    app.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
+    return 0
+
+
+async def _bot_username(settings: Settings) -> str:
+    if settings.bot_username:
+        return settings.bot_username
+    if not settings.telegram_token:
+        raise SettingsError(
+            "NABAT_BOT_USERNAME",
+            "is needed to build the invitation link: set it (e.g. nabat_help_bot), "
+            "or set NABAT_TELEGRAM_TOKEN so nabat can ask Telegram",
+        )
+    from telegram import Bot
+    from telegram.error import TelegramError
+
+    try:
+        async with Bot(settings.telegram_token, base_url=settings.telegram_api_url) as bot:
+            return bot.username
+    except TelegramError as exc:
+        raise SettingsError(
+            "NABAT_TELEGRAM_TOKEN",
+            f"Telegram did not accept it ({type(exc).__name__}); check the token or set "
+            "NABAT_BOT_USERNAME to skip asking",
+        ) from None
+
+
+async def _invite(settings: Settings, args: argparse.Namespace, clock: Clock) -> int:
+    from bot.services import Services
+
+    username = await _bot_username(settings)
+    services = await Services.open(settings, load_keys(settings).ring, clock, bot_username=username)
+    try:
+        created = await services.people.invite(None, Role(args.role), args.name, ttl=args.expires)
+    finally:
+        await services.close()
+    inv = created.invitation
+    print(
+        f"Invitation for a {inv.role.value}"
+        + (f" ({inv.name})" if inv.name else "")
+        + f", valid for {format_duration(inv.expires_at - inv.created_at)}"
+        + f" (until {inv.expires_at:%Y-%m-%d %H:%M} UTC), single use."
+    )
+    print(f"Link: {created.link}")
+    print(f"Or send the bot: /start {created.token}")
+    return 0
+
+
+async def _migrate(settings: Settings) -> int:
+    from storage.db import Database
+
+    db = await Database.open(settings.database_path)
+    try:
+        applied = await db.migrate()
+        version = await db.schema_version()
+    finally:
+        await db.close()
+    done = ", ".join(f"{v:04d}" for v in applied) if applied else "none pending"
+    print(f"Database {settings.database_path}: schema version {version} (applied: {done}).")
+    return 0
+
+
+async def _rotate(settings: Settings, args: argparse.Namespace) -> int:
+    from storage.crypto import FieldCipher
+    from storage.db import Database
+    from storage.rotation import count_stale, reencrypt_all
+
+    if settings.keys:
+        raise KeyRingError(
+            "NABAT_KEYS: rotate-key writes the key ring, so it must live in a file: "
+            "put it in a file and set NABAT_KEYS_FILE instead"
+        )
+    loaded = load_keys(settings)
+    assert loaded.path is not None
+    if args.batch < 1:
+        raise SettingsError("--batch", "must be a whole number of at least 1")
+    db = await Database.open(settings.database_path)
+    try:
+        await db.migrate()
+        ring = loaded.ring
+        stale = await count_stale(db, FieldCipher(ring))
+        if stale:
+            print(f"Resuming: {stale} values are not yet under current key {ring.current_id}.")
+        else:
+            ring = ring.rotated()
+            write_key_ring_file(loaded.path, ring, overwrite=True)
+            print(f"Key {ring.current_id} added to {loaded.path} and made current.")
+        report = await reencrypt_all(db, FieldCipher(ring), batch=args.batch)
+        print(
+            f"Re-encrypted {report.rewritten} of {report.examined} values"
+            f" under key {ring.current_id}."
+        )
+        if args.drop_old:
+            left = await count_stale(db, FieldCipher(ring))
+            if left:
+                raise KeyRingError(f"{left} values still use old keys; run rotate-key again first")
+            write_key_ring_file(loaded.path, ring.without_old_keys(), overwrite=True)
+            print("Old keys removed from the key ring.")
+        else:
+            print("Old keys are kept for reading; run with --drop-old to remove them.")
+    finally:
+        await db.close()
+    return 0
+
+
+def keygen_ring() -> KeyRing:
+    return KeyRing.generate()
+
+
+def _keygen(args: argparse.Namespace) -> int:
+    ring = keygen_ring()
+    if args.output is None:
+        print(ring.to_json())
+        return 0
+    write_key_ring_file(args.output, ring, overwrite=args.force)
+    print(
+        f"Key ring written to {args.output} (mode 0600)."
+        " Back it up: without it the data cannot be read."
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,107 @@
+"""Builds the python-telegram-bot Application from settings: the composition root."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram.ext import Application, ApplicationBuilder, CallbackContext, ContextTypes, ExtBot
+
+from bot.clock import Clock, SystemClock
+from bot.services import Services
+from bot.telegram_io import TelegramSender
+from config import Settings
+from storage.keyring import KeyRing
+from storage.models import Person
+
+log = logging.getLogger(__name__)
+
+TICK_SECONDS = 1.0
+HOUSEKEEPING_EVERY = 3600.0
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+
+
+class BotData:
+    """Application-wide state: the services, typed (not `bot_data["x"]` plus a cast)."""
+
+    def __init__(self) -> None:
+        self.services: Services | None = None
+        self.since_housekeeping = 0.0
+
+
+class NabatContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
+    """The context every handler gets; one per update, shared across handler groups."""
+
+    # Set by the gate (handler group -2) for the update at hand: None for strangers.
+    person: Person | None = None
+    stranger_may_reply: bool = False
+
+    @property
+    def services(self) -> Services:
+        services = self.bot_data.services
+        if services is None:
+            raise RuntimeError("services used before post_init")
+        return services
+
+
+NabatApp = Application[ExtBot[None], NabatContext, dict[Any, Any], dict[Any, Any], BotData, Any]
+
+
+def file_url(api_url: str) -> str:
+    """The file URL for a Bot API base URL: .../bot -> .../file/bot, as Telegram lays it out."""
+    base = api_url.rstrip("/")
+    if base.endswith("/bot"):
+        return base[: -len("/bot")] + "/file/bot"
+    return base + "/file/bot"
+
+
+def build_application(settings: Settings, ring: KeyRing, clock: Clock | None = None) -> NabatApp:
+    from handlers import register  # handlers import bot.app for NabatContext
+
+    clock = clock or SystemClock()
+    token = settings.telegram_token
+    if token is None:
+        raise ValueError("build_application needs settings with a token")
+
+    async def post_init(app: NabatApp) -> None:
+        username = settings.bot_username or app.bot.username
+        services = await Services.open(settings, ring, clock, bot_username=username)
+        app.bot_data.services = services
+        await services.outbox.start(TelegramSender(app.bot))
+        if app.job_queue is not None:
+            app.job_queue.run_repeating(
+                _tick, interval=TICK_SECONDS, first=TICK_SECONDS, name="tick"
+            )
+        log.info("nabat ready as @%s", username)
+
+    async def post_shutdown(app: NabatApp) -> None:
+        services = app.bot_data.services
+        if services is not None:
+            app.bot_data.services = None
+            await services.close()
+
+    app: NabatApp = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(settings.telegram_api_url)
+        .base_file_url(file_url(settings.telegram_api_url))
+        .context_types(ContextTypes(context=NabatContext, bot_data=BotData))
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+        .build()
+    )
+    register(app)
+    return app
+
+
+async def _tick(context: NabatContext) -> None:
+    """APScheduler only wakes the services; what is due is decided from the database."""
+    data = context.bot_data
+    services = data.services
+    if services is None:
+        return
+    services.outbox.wake()
+    data.since_housekeeping += TICK_SECONDS
+    if data.since_housekeeping >= HOUSEKEEPING_EVERY:
+        data.since_housekeeping = 0.0
+        await services.gate.housekeeping()

@@ -1,0 +1,316 @@
+"""Durable, rate-limited delivery of every outgoing message (DESIGN.md invariant 2).
+
+Rows are written by services inside their own transactions (`Outbox.send` and friends);
+this worker delivers them: most urgent first, at most `rate_global` messages a second
+and `rate_per_chat` a second in any one chat, one call in flight per chat so a chat
+sees its messages in order. Each row is claimed before it is attempted, so two passes
+or a restart never send it twice (a crash *during* the call may: delivery is
+at-least-once). Telegram's 429 pauses everything for `retry_after`; 5xx, timeouts and
+network errors back off exponentially with jitter; 400 and 403 are final.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from aiolimiter import AsyncLimiter
+
+from bot.clock import Clock
+from bot.errors import DeliveryError
+from bot.messages import Rendered, render
+from storage.db import Database, Transaction
+from storage.models import Notice, OutboxItem, OutboxOp, OutboxState, Priority
+from storage.outbox import OutboxRepo
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=2)
+BACKOFF_BASE = 1.0
+BACKOFF_CAP = 30.0
+# Ordinary replies are pointless a day late; pages and escalations are retried for as
+# long as it takes.
+NORMAL_TTL = timedelta(hours=24)
+
+
+class Sender(Protocol):
+    async def send(self, chat_id: int, rendered: Rendered) -> int: ...
+    async def edit(self, chat_id: int, message_id: int, rendered: Rendered) -> None: ...
+    async def delete(self, chat_id: int, message_id: int) -> None: ...
+
+
+FailureHook = Callable[[OutboxItem, DeliveryError], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    item: OutboxItem
+    message_id: int | None
+
+
+def backoff(attempts: int) -> float:
+    """Seconds before attempt `attempts + 1`: exponential, capped, half of it jittered."""
+    ceiling = min(BACKOFF_CAP, BACKOFF_BASE * float(2 ** min(10, max(0, attempts - 1))))
+    jitter: float = random.uniform(0, ceiling / 2)  # noqa: S311 - jitter, not secrecy
+    return ceiling / 2 + jitter
+
+
+class Outbox:
+    def __init__(
+        self,
+        db: Database,
+        repo: OutboxRepo,
+        clock: Clock,
+        *,
+        rate_global: float = 30.0,
+        rate_per_chat: float = 1.0,
+        max_in_flight: int = 32,
+    ) -> None:
+        self._db = db
+        self._repo = repo
+        self._clock = clock
+        self._per_chat_gap = 1.0 / rate_per_chat
+        self._limiter = AsyncLimiter(max(1.0, rate_global), 1.0)
+        self._slots = asyncio.Semaphore(max_in_flight)
+        self._wake = asyncio.Event()
+        self._in_flight: set[bytes] = set()
+        self._chat_ready_at: dict[bytes, float] = {}
+        self._paused_until = 0.0
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._runner: asyncio.Task[None] | None = None
+        self._sender: Sender | None = None
+        self.on_failure: list[FailureHook] = []
+        self.on_delivered: list[Callable[[Delivered], Awaitable[None]]] = []
+
+    # -- writing work (inside a caller's transaction) ------------------------------------
+
+    async def send(
+        self,
+        tx: Transaction,
+        chat_id: int,
+        notice: Notice,
+        *,
+        priority: Priority = Priority.NORMAL,
+        person_id: int | None = None,
+        dedupe_key: str | None = None,
+        not_before: datetime | None = None,
+    ) -> int | None:
+        now = self._clock.now()
+        expires = now + NORMAL_TTL if priority >= Priority.REMINDER else None
+        row = await self._repo.add(
+            tx,
+            op=OutboxOp.SEND,
+            chat_id=chat_id,
+            priority=priority,
+            now=now,
+            notice=notice,
+            person_id=person_id,
+            dedupe_key=dedupe_key,
+            not_before=not_before,
+            expires_at=expires,
+        )
+        self._wake_after(tx)
+        return row
+
+    async def edit(
+        self,
+        tx: Transaction,
+        chat_id: int,
+        notice: Notice,
+        *,
+        ref_id: int | None = None,
+        message_id: int | None = None,
+        priority: Priority = Priority.NORMAL,
+        person_id: int | None = None,
+    ) -> int | None:
+        """Edit a message: one this outbox sent (`ref_id`) or a known `message_id`."""
+        if (message_id is None) == (ref_id is None):
+            raise ValueError("edit needs exactly one of message_id and ref_id")
+        row = await self._repo.add(
+            tx,
+            op=OutboxOp.EDIT,
+            chat_id=chat_id,
+            priority=priority,
+            now=self._clock.now(),
+            notice=notice,
+            ref_id=ref_id,
+            target_message_id=message_id,
+            person_id=person_id,
+        )
+        self._wake_after(tx)
+        return row
+
+    async def delete(
+        self,
+        tx: Transaction,
+        chat_id: int,
+        *,
+        message_id: int | None = None,
+        ref_id: int | None = None,
+        not_before: datetime | None = None,
+        person_id: int | None = None,
+    ) -> int | None:
+        if (message_id is None) == (ref_id is None):
+            raise ValueError("delete needs exactly one of message_id and ref_id")
+        row = await self._repo.add(
+            tx,
+            op=OutboxOp.DELETE,
+            chat_id=chat_id,
+            priority=Priority.NORMAL,
+            now=self._clock.now(),
+            target_message_id=message_id,
+            ref_id=ref_id,
+            not_before=not_before,
+            person_id=person_id,
+        )
+        self._wake_after(tx)
+        return row
+
+    def _wake_after(self, tx: Transaction) -> None:
+        if self.wake not in tx.after_commit:
+            tx.after_commit.append(self.wake)
+
+    # -- the worker ----------------------------------------------------------------------
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def start(self, sender: Sender) -> None:
+        self._sender = sender
+        async with self._db.transaction() as tx:
+            # We are the only process: whatever was mid-flight when we died is pending again.
+            released = await self._repo.release_leases(tx, self._clock.now(), all_=True)
+        if released:
+            log.warning("outbox: %d interrupted deliveries returned to the queue", released)
+        self._runner = asyncio.create_task(self._run(), name="outbox")
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            self._runner.cancel()
+            await asyncio.gather(self._runner, return_exceptions=True)
+            self._runner = None
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                wait = await self._pass()
+            except Exception:  # a bad row must not stop all delivery
+                log.exception("outbox pass failed")
+                wait = 1.0
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=wait)
+
+    async def _pass(self) -> float:
+        """Start every delivery that may go now; return how long to wait before looking again."""
+        now = self._clock.now()
+        mono = time.monotonic()
+        wait = 5.0  # safety net; the scheduler's tick and every commit wake us sooner
+        if mono < self._paused_until:
+            return self._paused_until - mono
+        due = await self._repo.due(self._db, now, limit=500)
+        for item, ref_state, ref_message_id in due:
+            key = item.chat_key
+            if key in self._in_flight:
+                continue
+            if item.op is OutboxOp.SEND and self._chat_ready_at.get(key, 0.0) > mono:
+                wait = min(wait, self._chat_ready_at[key] - mono)
+                continue
+            target = item.target_message_id
+            if item.ref_id is not None:
+                if ref_state in (None, "failed", "expired"):
+                    await self._finish(
+                        item, OutboxState.FAILED, "nothing to act on: the message was never sent"
+                    )
+                    continue
+                if ref_message_id is None:
+                    continue  # the message it edits or deletes is not out yet
+                target = ref_message_id
+            if item.expires_at is not None and now >= item.expires_at:
+                await self._finish(
+                    item, OutboxState.EXPIRED, "expired before it could be delivered"
+                )
+                continue
+            async with self._db.transaction() as tx:
+                claimed = await self._repo.claim(tx, item.id, now + LEASE)
+            if not claimed:
+                continue
+            self._in_flight.add(key)
+            await self._slots.acquire()
+            if item.op is OutboxOp.SEND:
+                await self._limiter.acquire()
+            task = asyncio.create_task(self._deliver(item, target), name=f"outbox-{item.id}")
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        next_at = await self._repo.next_due_at(self._db)
+        if next_at is not None:
+            wait = min(wait, max(0.05, (next_at - self._clock.now()).total_seconds()))
+        return max(0.01, wait)
+
+    async def _deliver(self, item: OutboxItem, target: int | None) -> None:
+        assert self._sender is not None
+        key = item.chat_key
+        message_id: int | None = None
+        try:
+            if item.op is OutboxOp.SEND:
+                assert item.notice is not None
+                message_id = await self._sender.send(item.chat_id, render(item.notice))
+                self._chat_ready_at[key] = time.monotonic() + self._per_chat_gap
+            elif item.op is OutboxOp.EDIT:
+                assert item.notice is not None and target is not None
+                await self._sender.edit(item.chat_id, target, render(item.notice))
+            else:
+                assert target is not None
+                await self._sender.delete(item.chat_id, target)
+        except DeliveryError as exc:
+            await self._failed(item, exc)
+        except Exception as exc:  # a bug in rendering or the seam: keep the row, retry later
+            log.exception("outbox: item %d raised %s", item.id, type(exc).__name__)
+            await self._retry(item, f"{type(exc).__name__}", backoff(item.attempts + 1))
+        else:
+            async with self._db.transaction() as tx:
+                await self._repo.mark_sent(tx, item.id, self._clock.now(), message_id)
+            log.debug(
+                "outbox: item %d delivered (%s, priority %d)", item.id, item.op, item.priority
+            )
+            for hook in self.on_delivered:
+                await hook(Delivered(item, message_id))
+        finally:
+            self._in_flight.discard(key)
+            self._slots.release()
+            self.wake()
+
+    async def _failed(self, item: OutboxItem, exc: DeliveryError) -> None:
+        if exc.permanent:
+            log.warning("outbox: item %d failed for good: %s", item.id, exc.reason)
+            await self._finish(item, OutboxState.FAILED, exc.reason)
+            for hook in self.on_failure:
+                await hook(item, exc)
+            return
+        if exc.retry_after is not None:
+            # Flood control is per bot: stop everything, not just this chat.
+            self._paused_until = max(self._paused_until, time.monotonic() + exc.retry_after)
+            delay = exc.retry_after
+        else:
+            delay = backoff(item.attempts + 1)
+        log.info("outbox: item %d will retry in %.1fs: %s", item.id, delay, exc.reason)
+        await self._retry(item, exc.reason, delay)
+
+    async def _retry(self, item: OutboxItem, error: str, delay: float) -> None:
+        async with self._db.transaction() as tx:
+            await self._repo.mark_retry(
+                tx, item.id, self._clock.now() + timedelta(seconds=delay), error
+            )
+
+    async def _finish(self, item: OutboxItem, state: OutboxState, error: str) -> None:
+        async with self._db.transaction() as tx:
+            await self._repo.mark_final(tx, item.id, state, error)

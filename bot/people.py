@@ -1,0 +1,392 @@
+"""Enrolment, invitations and removal: who may use nabat, in which role.
+
+Every method takes plain values, checks the actor's role against what it touches, and
+queues its replies through the outbox in the same transaction as the change.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import Enum
+from urllib.parse import quote
+
+from bot.clock import Clock
+from bot.errors import InvalidInput, NotAllowed, NotFound
+from bot.messages import text
+from bot.outbox import Outbox
+from storage.audit import AuditRepo
+from storage.db import Database, Transaction
+from storage.invitations import InvitationRepo, looks_like_token
+from storage.models import Button, Invitation, Notice, Person, Role
+from storage.people import PeopleRepo
+
+log = logging.getLogger(__name__)
+
+MAX_NAME = 64
+DEFAULT_LANG = "en"
+
+
+class EnrolOutcome(Enum):
+    ENROLLED = "enrolled"
+    ALREADY = "already"
+    ROLE_CONFLICT = "role_conflict"
+    REFUSED = "refused"
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedInvitation:
+    token: str
+    link: str
+    invitation: Invitation
+
+
+def clean_name(raw: str | None) -> str | None:
+    """A display name: trimmed, one line, 1..MAX_NAME characters; None when not given."""
+    if raw is None:
+        return None
+    name = " ".join(raw.split())
+    if not name:
+        return None
+    if len(name) > MAX_NAME or not name.isprintable():
+        raise InvalidInput("invite.bad_name", max=MAX_NAME)
+    return name
+
+
+def role_names(person: Person) -> str:
+    return ", ".join(r.value for r in Role if r in person.roles)
+
+
+def role_labels(person: Person, lang: str) -> str:
+    return ", ".join(text(f"role.{r.value}", lang) for r in Role if r in person.roles)
+
+
+def chunk_lines(lines: list[str], limit: int = 3500) -> list[str]:
+    """Join lines into blocks that stay well inside Telegram's 4096-character message."""
+    blocks: list[str] = []
+    current: list[str] = []
+    size = 0
+    for line in lines:
+        if current and size + len(line) + 1 > limit:
+            blocks.append("\n".join(current))
+            current, size = [], 0
+        current.append(line)
+        size += len(line) + 1
+    if current:
+        blocks.append("\n".join(current))
+    return blocks
+
+
+class PeopleService:
+    def __init__(
+        self,
+        db: Database,
+        people: PeopleRepo,
+        invitations: InvitationRepo,
+        audit: AuditRepo,
+        outbox: Outbox,
+        clock: Clock,
+        *,
+        bot_username: str,
+        invite_ttl: timedelta,
+    ) -> None:
+        self.db = db
+        self.people = people
+        self.invitations = invitations
+        self.audit = audit
+        self.outbox = outbox
+        self.clock = clock
+        self.bot_username = bot_username
+        self.invite_ttl = invite_ttl
+
+    # -- who is this -------------------------------------------------------------------
+
+    async def identify(self, telegram_id: int) -> Person | None:
+        return await self.people.find_by_telegram(self.db, telegram_id)
+
+    # -- invitations -------------------------------------------------------------------
+
+    def link(self, token: str) -> str:
+        return f"https://t.me/{self.bot_username}?start={quote(token)}"
+
+    async def invite(
+        self,
+        actor: Person | None,
+        role: Role,
+        name: str | None,
+        *,
+        ttl: timedelta | None = None,
+        reply: bool = True,
+    ) -> CreatedInvitation:
+        """Create an invitation. `actor` None means the shell (`nabat invite`)."""
+        if actor is not None and not actor.has(Role.COORDINATOR):
+            raise NotAllowed("error.not_allowed")
+        name = clean_name(name)
+        now = self.clock.now()
+        ttl = ttl or self.invite_ttl
+        async with self.db.transaction() as tx:
+            token, inv = await self.invitations.create(
+                tx,
+                role=role,
+                name=name,
+                created_by=actor.id if actor else None,
+                now=now,
+                expires_at=now + ttl,
+            )
+            await self.audit.record(
+                tx,
+                actor_id=actor.id if actor else None,
+                action="invitation.create",
+                now=now,
+                detail={"invitation": inv.id, "role": role.value, "name": name},
+            )
+            if actor is not None and reply:
+                await self.outbox.send(
+                    tx,
+                    actor.chat_id,
+                    Notice(
+                        "invite.created",
+                        {
+                            "role": f"role.{role.value}",
+                            "named": f" ({name})" if name else "",
+                            "expires": inv.expires_at.strftime("%Y-%m-%d %H:%M UTC"),
+                            "link": self.link(token),
+                            "token": token,
+                        },
+                        lang=actor.lang,
+                    ),
+                    person_id=actor.id,
+                )
+        log.info("invitation %d created for role %s", inv.id, role.value)
+        return CreatedInvitation(token, self.link(token), inv)
+
+    async def enrol(
+        self, *, token: str, telegram_id: int, telegram_name: str, lang: str | None = None
+    ) -> tuple[EnrolOutcome, Person | None]:
+        """Use an invitation. Unknown, used and expired tokens are refused alike."""
+        now = self.clock.now()
+        lang = DEFAULT_LANG  # one catalogue for now; Telegram's language_code is a hint only
+        if not looks_like_token(token):
+            return EnrolOutcome.REFUSED, None
+        async with self.db.transaction() as tx:
+            inv = await self.invitations.find_by_token(tx, token)
+            existing = await self.people.find_by_telegram(tx, telegram_id)
+            if inv is None or inv.used_at is not None or inv.expires_at <= now:
+                log.info("enrolment refused: %s", "unknown token" if inv is None else "spent token")
+                if existing is None:
+                    return EnrolOutcome.REFUSED, None
+                await self._say(tx, existing, Notice("neutral", lang=existing.lang))
+                return EnrolOutcome.REFUSED, existing
+            if existing is not None:
+                if existing.has(inv.role):
+                    await self._say(
+                        tx,
+                        existing,
+                        Notice(
+                            "enrol.already", {"role": f"role.{inv.role.value}"}, lang=existing.lang
+                        ),
+                    )
+                    return EnrolOutcome.ALREADY, existing
+                # A contact's chat is kept bare and may be read by others: no staff role there,
+                # and staff do not become contacts in the chat they use for pages.
+                if (inv.role is Role.CONTACT) or existing.has(Role.CONTACT):
+                    await self._say(
+                        tx,
+                        existing,
+                        Notice(
+                            "enrol.role_conflict",
+                            {"role": f"role.{inv.role.value}"},
+                            lang=existing.lang,
+                        ),
+                    )
+                    return EnrolOutcome.ROLE_CONFLICT, existing
+                await self.people.add_role(tx, existing.id, inv.role, now)
+                person = await self.people.get(tx, existing.id)
+                assert person is not None
+            else:
+                name = inv.name or clean_name(telegram_name[:MAX_NAME]) or "?"
+                person = await self.people.create(
+                    tx, telegram_id=telegram_id, name=name, lang=lang, role=inv.role, now=now
+                )
+            if not await self.invitations.mark_used(tx, inv.id, person.id, now):
+                raise NotFound("neutral")  # raced with another use: roll everything back
+            await self.audit.record(
+                tx,
+                actor_id=person.id,
+                action="invitation.use",
+                now=now,
+                detail={"invitation": inv.id, "role": inv.role.value, "name": person.name},
+            )
+            await self._say(
+                tx,
+                person,
+                Notice(f"welcome.{inv.role.value}", {"name": person.name}, lang=person.lang),
+            )
+        log.info("person %d enrolled as %s", person.id, inv.role.value)
+        return EnrolOutcome.ENROLLED, person
+
+    # -- coordinators' views -----------------------------------------------------------
+
+    async def list_people(self, actor: Person) -> list[Person]:
+        self._require_coordinator(actor)
+        everyone = await self.people.list_all(self.db)
+        async with self.db.transaction() as tx:
+            if not everyone:
+                await self._say(tx, actor, Notice("people.empty", lang=actor.lang))
+                return everyone
+            lines = [
+                text(
+                    "people.line",
+                    actor.lang,
+                    id=p.id,
+                    name=p.name,
+                    roles=role_labels(p, actor.lang),
+                )
+                for p in everyone
+            ]
+            for i, block in enumerate(chunk_lines(lines)):
+                header = text("people.header", actor.lang, count=len(everyone)) if i == 0 else ""
+                await self._say(
+                    tx,
+                    actor,
+                    Notice(
+                        "text.block",
+                        {"text": "\n".join(filter(None, [header, block]))},
+                        lang=actor.lang,
+                    ),
+                )
+        return everyone
+
+    async def find(self, actor: Person, query: str) -> Person:
+        """The one enrolled person `query` names: '#3', '3', or a unique name."""
+        self._require_coordinator(actor)
+        q = query.strip().removeprefix("#")
+        if not q:
+            raise InvalidInput("remove.usage")
+        everyone = await self.people.list_all(self.db)
+        if q.isdigit():
+            match = [p for p in everyone if p.id == int(q)]
+        else:
+            folded = q.casefold()
+            match = [p for p in everyone if p.name.casefold() == folded]
+        if not match:
+            raise NotFound("remove.not_found", query=query.strip())
+        if len(match) > 1:
+            raise InvalidInput(
+                "remove.ambiguous",
+                query=query.strip(),
+                matches=", ".join(f"#{p.id}" for p in match),
+                example=match[0].id,
+            )
+        return match[0]
+
+    async def ask_remove(self, actor: Person, query: str) -> Person:
+        target = await self.find(actor, query)
+        async with self.db.transaction() as tx:
+            await self._check_not_last_coordinator(tx, target)
+            await self._say(
+                tx,
+                actor,
+                Notice(
+                    "remove.confirm",
+                    {
+                        "id": target.id,
+                        "name": target.name,
+                        "roles": role_labels(target, actor.lang),
+                    },
+                    buttons=(
+                        (
+                            Button("button.remove", f"rm:y:{target.id}"),
+                            Button("button.cancel", f"rm:n:{target.id}"),
+                        ),
+                    ),
+                    lang=actor.lang,
+                ),
+            )
+        return target
+
+    async def remove(
+        self, actor: Person, person_id: int, *, confirm_message_id: int | None = None
+    ) -> Person | None:
+        """End an enrolment and delete the person's rows (not a flag). None if already gone."""
+        self._require_coordinator(actor)
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            target = await self.people.get(tx, person_id)
+            if target is None:
+                await self._answer(
+                    tx, actor, Notice("remove.gone", lang=actor.lang), confirm_message_id
+                )
+                return None
+            await self._check_not_last_coordinator(tx, target)
+            await self.people.delete(tx, target.id)
+            await self.audit.record(
+                tx,
+                actor_id=actor.id,
+                action="person.remove",
+                now=now,
+                detail={"person": target.id, "roles": role_names(target), "name": target.name},
+            )
+            if target.id != actor.id:
+                await self._answer(
+                    tx,
+                    actor,
+                    Notice("remove.done", {"id": target.id, "name": target.name}, lang=actor.lang),
+                    confirm_message_id,
+                )
+        log.info("person %d removed by %d", target.id, actor.id)
+        return target
+
+    async def cancel_remove(
+        self, actor: Person, person_id: int, *, confirm_message_id: int | None = None
+    ) -> None:
+        self._require_coordinator(actor)
+        async with self.db.transaction() as tx:
+            target = await self.people.get(tx, person_id)
+            notice = (
+                Notice("remove.gone", lang=actor.lang)
+                if target is None
+                else Notice(
+                    "remove.cancelled", {"id": target.id, "name": target.name}, lang=actor.lang
+                )
+            )
+            await self._answer(tx, actor, notice, confirm_message_id)
+
+    async def _answer(
+        self, tx: Transaction, actor: Person, notice: Notice, message_id: int | None
+    ) -> None:
+        """Replace the confirmation message (and its buttons) when there is one."""
+        if message_id is None:
+            await self._say(tx, actor, notice)
+        else:
+            await self.outbox.edit(
+                tx, actor.chat_id, notice, message_id=message_id, person_id=actor.id
+            )
+
+    # -- replies -------------------------------------------------------------------------
+
+    async def reply(self, person: Person, notice: Notice) -> None:
+        async with self.db.transaction() as tx:
+            await self._say(tx, person, notice)
+
+    async def reply_to_chat(self, chat_id: int, notice: Notice) -> None:
+        async with self.db.transaction() as tx:
+            await self.outbox.send(tx, chat_id, notice)
+
+    async def _say(self, tx: Transaction, person: Person, notice: Notice) -> None:
+        await self.outbox.send(tx, person.chat_id, notice, person_id=person.id)
+
+    def _require_coordinator(self, actor: Person) -> None:
+        if not actor.has(Role.COORDINATOR):
+            raise NotAllowed("error.not_allowed")
+
+    async def _check_not_last_coordinator(self, tx: Transaction, target: Person) -> None:
+        if (
+            target.has(Role.COORDINATOR)
+            and await self.people.count_with_role(tx, Role.COORDINATOR) <= 1
+        ):
+            raise NotAllowed("remove.last_coordinator", id=target.id, name=target.name)
+
+
+__all__ = ["CreatedInvitation", "EnrolOutcome", "PeopleService"]

@@ -1,0 +1,74 @@
+"""The composition root's product: every service, built once in post_init."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.clock import Clock
+from bot.gate import GateService
+from bot.outbox import Outbox
+from bot.people import PeopleService
+from config import Settings
+from storage.audit import AuditRepo
+from storage.crypto import FieldCipher
+from storage.db import Database
+from storage.gate import GateRepo
+from storage.invitations import InvitationRepo
+from storage.keyring import KeyRing
+from storage.outbox import OutboxRepo
+from storage.people import PeopleRepo
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Services:
+    settings: Settings
+    clock: Clock
+    db: Database
+    cipher: FieldCipher
+    outbox: Outbox
+    people: PeopleService
+    gate: GateService
+
+    @classmethod
+    async def open(
+        cls, settings: Settings, ring: KeyRing, clock: Clock, *, bot_username: str
+    ) -> Services:
+        """Open the database, apply migrations, wire the services. Nothing is sent yet."""
+        db = await Database.open(settings.database_path)
+        try:
+            applied = await db.migrate()
+        except BaseException:
+            await db.close()
+            raise
+        if applied:
+            log.info("database migrated to schema version %d", applied[-1])
+        cipher = FieldCipher(ring)
+        people_repo = PeopleRepo(cipher)
+        outbox = Outbox(
+            db,
+            OutboxRepo(cipher),
+            clock,
+            rate_global=settings.rate_global,
+            rate_per_chat=settings.rate_per_chat,
+        )
+        people = PeopleService(
+            db,
+            people_repo,
+            InvitationRepo(cipher),
+            AuditRepo(cipher),
+            outbox,
+            clock,
+            bot_username=bot_username,
+            invite_ttl=settings.invite_ttl,
+        )
+        gate = GateService(
+            db, GateRepo(), people_repo, outbox, clock, stranger_reply=settings.stranger_reply
+        )
+        return cls(settings, clock, db, cipher, outbox, people, gate)
+
+    async def close(self) -> None:
+        await self.outbox.stop()
+        await self.db.close()

@@ -1,0 +1,100 @@
+"""The one delivery seam: Telegram calls in, DeliveryError out.
+
+python-telegram-bot's errors are mapped here and nowhere else. Order matters:
+BadRequest and TimedOut are subclasses of NetworkError, so the specific ones come first.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Awaitable
+from datetime import timedelta
+from typing import TypeVar
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from bot.errors import DeliveryError
+from bot.messages import Rendered
+
+T = TypeVar("T")
+
+# Telegram answers these when the goal of the call already holds: treat them as success.
+_NOT_MODIFIED = "message is not modified"
+_ALREADY_GONE = ("message to delete not found", "message can't be deleted")
+
+
+def to_delivery_error(exc: TelegramError) -> DeliveryError:
+    name = type(exc).__name__
+    if isinstance(exc, RetryAfter):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # PTB 22 deprecates the int form; we take either
+            after = exc.retry_after
+        seconds = after.total_seconds() if isinstance(after, timedelta) else float(after)
+        return DeliveryError(
+            f"{name}: retry after {seconds:g}s", permanent=False, retry_after=seconds
+        )
+    if isinstance(exc, Forbidden | BadRequest):
+        return DeliveryError(f"{name}: {exc.message}", permanent=True)
+    if isinstance(exc, NetworkError):
+        return DeliveryError(f"{name}: {exc.message}", permanent=False)
+    # InvalidToken, Conflict and anything new: keep the work, an operator has to look.
+    return DeliveryError(f"{name}: {exc.message}", permanent=False)
+
+
+async def guarded(call: Awaitable[T]) -> T:
+    try:
+        return await call
+    except TelegramError as exc:
+        raise to_delivery_error(exc) from None
+
+
+def _markup(rendered: Rendered) -> InlineKeyboardMarkup | None:
+    if not rendered.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(label, callback_data=data) for label, data in row]
+            for row in rendered.buttons
+        ]
+    )
+
+
+class TelegramSender:
+    """Sends rendered notices with a python-telegram-bot Bot. Plain text: no parse mode,
+    so nothing a person typed can be read as markup."""
+
+    def __init__(self, bot: Bot) -> None:
+        self._bot = bot
+
+    async def send(self, chat_id: int, rendered: Rendered) -> int:
+        msg = await guarded(
+            self._bot.send_message(
+                chat_id=chat_id,
+                text=rendered.text,
+                reply_markup=_markup(rendered),
+                protect_content=True if rendered.protect else None,
+            )
+        )
+        return msg.message_id
+
+    async def edit(self, chat_id: int, message_id: int, rendered: Rendered) -> None:
+        try:
+            await guarded(
+                self._bot.edit_message_text(
+                    chat_id=chat_id,
+                    message_id=message_id,
+                    text=rendered.text,
+                    reply_markup=_markup(rendered),
+                )
+            )
+        except DeliveryError as exc:
+            if _NOT_MODIFIED not in exc.reason:
+                raise
+
+    async def delete(self, chat_id: int, message_id: int) -> None:
+        try:
+            await guarded(self._bot.delete_message(chat_id=chat_id, message_id=message_id))
+        except DeliveryError as exc:
+            if not any(s in exc.reason for s in _ALREADY_GONE):
+                raise

@@ -1,0 +1,157 @@
+"""Handlers every audience shares: the gate, /start, /help, and the error handler."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import ApplicationHandlerStop
+
+from bot.app import NabatContext
+from bot.errors import DomainError
+from bot.messages import text
+from bot.people import EnrolOutcome
+from storage.models import Notice, Role
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Update, NabatContext], Coroutine[Any, Any, None]]
+
+
+def start_token(update: Update) -> str | None:
+    """The token of a `/start <token>` message, if that is what this update is."""
+    msg = update.message
+    if msg is None or msg.text is None:
+        return None
+    parts = msg.text.split()
+    if len(parts) == 2 and parts[0].split("@")[0] == "/start":
+        return parts[1]
+    return None
+
+
+async def answer_quietly(update: Update) -> None:
+    """Stop the button's spinner. Not a message, so it skips the outbox; failures don't matter."""
+    if update.callback_query is not None:
+        try:
+            await update.callback_query.answer()
+        except TelegramError as exc:
+            log.info("could not answer a callback query: %s", type(exc).__name__)
+
+
+def replying(handler: Handler) -> Handler:
+    """Turn a DomainError into the catalogue message it names, for enrolled people only."""
+
+    @functools.wraps(handler)
+    async def wrapper(update: Update, context: NabatContext) -> None:
+        try:
+            await handler(update, context)
+        except DomainError as err:
+            person = context.person
+            await answer_quietly(update)
+            if person is not None:
+                await context.services.people.reply(
+                    person, Notice(err.key, dict(err.params), lang=person.lang)
+                )
+
+    return wrapper
+
+
+async def gate(update: Update, context: NabatContext) -> None:
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None or user.is_bot or chat.type != chat.PRIVATE:
+        raise ApplicationHandlerStop
+    services = context.services
+    if not await services.gate.first_time(update.update_id):
+        raise ApplicationHandlerStop
+    context.person = await services.people.identify(user.id)
+    if context.person is not None:
+        return
+    token = start_token(update)
+    verdict = await services.gate.stranger(user.id, wants_enrolment=token is not None)
+    if not verdict.proceed:
+        await answer_quietly(update)
+        raise ApplicationHandlerStop
+    context.stranger_may_reply = verdict.may_reply
+
+
+@replying
+async def start(update: Update, context: NabatContext) -> None:
+    user = update.effective_user
+    assert user is not None
+    services = context.services
+    token = context.args[0] if context.args and len(context.args) == 1 else None
+    if token is None:
+        if context.person is not None:
+            await _send_help(context)
+        return
+    outcome, person = await services.people.enrol(
+        token=token, telegram_id=user.id, telegram_name=user.full_name
+    )
+    if outcome is EnrolOutcome.ENROLLED and context.person is None:
+        await services.gate.enrolled(user.id)
+    elif outcome is EnrolOutcome.REFUSED and person is None and context.stranger_may_reply:
+        await services.gate.neutral(user.id)
+
+
+@replying
+async def help_(update: Update, context: NabatContext) -> None:
+    await _send_help(context)
+
+
+async def _send_help(context: NabatContext) -> None:
+    person = context.person
+    if person is None:
+        return
+    parts = [text(f"help.{role.value}", person.lang) for role in Role if person.has(role)]
+    await context.services.people.reply(
+        person, Notice("text.block", {"text": "\n\n".join(parts)}, lang=person.lang)
+    )
+
+
+@replying
+async def anything_else(update: Update, context: NabatContext) -> None:
+    person = context.person
+    if person is None:
+        return
+    await context.services.people.reply(person, Notice("help.unknown_command", lang=person.lang))
+
+
+async def stale_button(update: Update, context: NabatContext) -> None:
+    """A press whose data no handler recognises: old, forged, or from a removed feature."""
+    query = update.callback_query
+    if query is None:
+        return
+    log.info("callback with unrecognised data refused (update %d)", update.update_id)
+    lang = context.person.lang if context.person else "en"
+    try:
+        await query.answer(text("callback.expired", lang))
+    except TelegramError as exc:
+        log.info("could not answer a callback query: %s", type(exc).__name__)
+
+
+async def on_error(update: object, context: NabatContext) -> None:
+    """Log the error's type and the update id only: an update may hold a panic message."""
+    err = context.error
+    update_id = update.update_id if isinstance(update, Update) else None
+    log.error(
+        "error while handling update %s: %s",
+        update_id,
+        type(err).__name__,
+        exc_info=(type(err), err, err.__traceback__) if _log_traceback() and err else None,
+    )
+    person = getattr(context, "person", None)
+    if person is None or context.bot_data.services is None:
+        return
+    try:
+        await context.services.people.reply(person, Notice("error.internal", lang=person.lang))
+    except Exception as exc:  # the error handler must never raise
+        log.error("could not tell the user about an error: %s", type(exc).__name__)
+
+
+def _log_traceback() -> bool:
+    # Tracebacks name code, not data, but locals can leak into some formatters: only at DEBUG.
+    return log.isEnabledFor(logging.DEBUG)

@@ -1,0 +1,84 @@
+"""Coordinators' commands: /invite, /people, /remove and its confirmation buttons."""
+
+from __future__ import annotations
+
+import re
+
+from telegram import Update
+
+from bot.app import NabatContext
+from bot.errors import InvalidInput
+from handlers.common import answer_quietly, replying
+from storage.models import Notice, Person, Role
+
+REMOVE_PATTERN = r"^rm:"
+_REMOVE_DATA = re.compile(r"^rm:(y|n):(\d{1,12})$")
+
+
+def _coordinator(context: NabatContext) -> Person | None:
+    """The caller if a coordinator. To anyone else these commands do not exist."""
+    person = context.person
+    if person is not None and person.has(Role.COORDINATOR):
+        return person
+    return None
+
+
+async def _unknown(context: NabatContext) -> None:
+    if context.person is not None:
+        await context.services.people.reply(
+            context.person, Notice("help.unknown_command", lang=context.person.lang)
+        )
+
+
+@replying
+async def invite(update: Update, context: NabatContext) -> None:
+    actor = _coordinator(context)
+    if actor is None:
+        return await _unknown(context)
+    args = context.args or []
+    if not args:
+        raise InvalidInput("invite.usage")
+    try:
+        role = Role(args[0].lower())
+    except ValueError:
+        raise InvalidInput("invite.bad_role", given=args[0][:32]) from None
+    name = " ".join(args[1:]) or None
+    await context.services.people.invite(actor, role, name)
+
+
+@replying
+async def people(update: Update, context: NabatContext) -> None:
+    actor = _coordinator(context)
+    if actor is None:
+        return await _unknown(context)
+    await context.services.people.list_people(actor)
+
+
+@replying
+async def remove(update: Update, context: NabatContext) -> None:
+    actor = _coordinator(context)
+    if actor is None:
+        return await _unknown(context)
+    query = " ".join(context.args or [])
+    if not query:
+        raise InvalidInput("remove.usage")
+    await context.services.people.ask_remove(actor, query)
+
+
+@replying
+async def remove_button(update: Update, context: NabatContext) -> None:
+    query = update.callback_query
+    assert query is not None
+    await answer_quietly(update)
+    actor = _coordinator(context)
+    match = _REMOVE_DATA.match(query.data or "")
+    # Callback data is never authority: the presser's role is checked again here, and
+    # the service checks it once more against the target.
+    if actor is None or match is None or query.message is None:
+        return
+    person_id = int(match.group(2))
+    message_id = query.message.message_id
+    if match.group(1) == "y":
+        await context.services.people.remove(actor, person_id, confirm_message_id=message_id)
+    else:
+        await context.services.people.cancel_remove(actor, person_id, confirm_message_id=message_id)

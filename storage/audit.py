@@ -1,0 +1,58 @@
+"""The audit log: who did what, when. Details that name people are encrypted."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from storage.crypto import FieldCipher
+from storage.db import Transaction, from_db_time, to_db_time
+from storage.models import AuditEntry
+from storage.people import Queryable
+
+
+class AuditRepo:
+    def __init__(self, cipher: FieldCipher) -> None:
+        self._cipher = cipher
+
+    async def record(
+        self,
+        tx: Transaction,
+        *,
+        actor_id: int | None,
+        action: str,
+        now: datetime,
+        detail: dict[str, Any] | None = None,
+    ) -> int:
+        entry_id = await tx.insert(
+            "INSERT INTO audit_log (at, actor_id, action) VALUES (?, ?, ?)",
+            (to_db_time(now), actor_id, action),
+        )
+        if detail:
+            blob = self._cipher.encrypt(
+                json.dumps(detail, sort_keys=True),
+                table="audit_log",
+                column="detail",
+                row_id=entry_id,
+            )
+            await tx.execute("UPDATE audit_log SET detail_enc = ? WHERE id = ?", (blob, entry_id))
+        return entry_id
+
+    async def recent(self, q: Queryable, limit: int = 50) -> list[AuditEntry]:
+        rows = await q.fetchall("SELECT * FROM audit_log ORDER BY id DESC LIMIT ?", (limit,))
+        out = []
+        for row in rows:
+            detail: dict[str, Any] = {}
+            if row["detail_enc"] is not None:
+                detail = json.loads(
+                    self._cipher.decrypt_str(
+                        row["detail_enc"], table="audit_log", column="detail", row_id=row["id"]
+                    )
+                )
+            out.append(
+                AuditEntry(
+                    row["id"], from_db_time(row["at"]), row["actor_id"], row["action"], detail
+                )
+            )
+        return out

@@ -1,0 +1,197 @@
+"""The outbox table: durable, claimable delivery work. Payloads and chat ids are encrypted."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime
+from typing import Any
+
+from storage.crypto import FieldCipher
+from storage.db import Transaction, from_db_time, to_db_time
+from storage.models import Button, Notice, OutboxItem, OutboxOp, OutboxState, Priority
+from storage.people import Queryable
+
+CHAT_PURPOSE = "chat"
+
+
+def _notice_to_json(notice: Notice) -> dict[str, Any]:
+    return {
+        "key": notice.key,
+        "params": notice.params,
+        "buttons": [[[b.key, b.data, b.params] for b in row] for row in notice.buttons],
+        "protect": notice.protect,
+        "lang": notice.lang,
+    }
+
+
+def _notice_from_json(data: dict[str, Any]) -> Notice:
+    return Notice(
+        key=data["key"],
+        params=data["params"],
+        buttons=tuple(tuple(Button(k, d, p) for k, d, p in row) for row in data["buttons"]),
+        protect=data["protect"],
+        lang=data["lang"],
+    )
+
+
+class OutboxRepo:
+    def __init__(self, cipher: FieldCipher) -> None:
+        self._cipher = cipher
+
+    def chat_key(self, chat_id: int) -> bytes:
+        return self._cipher.blind_index(chat_id, purpose=CHAT_PURPOSE)
+
+    async def add(
+        self,
+        tx: Transaction,
+        *,
+        op: OutboxOp,
+        chat_id: int,
+        priority: Priority,
+        now: datetime,
+        notice: Notice | None = None,
+        target_message_id: int | None = None,
+        ref_id: int | None = None,
+        person_id: int | None = None,
+        dedupe_key: str | None = None,
+        not_before: datetime | None = None,
+        expires_at: datetime | None = None,
+    ) -> int | None:
+        """Queue one operation; None when `dedupe_key` was queued before."""
+        if dedupe_key is not None:
+            seen = await tx.fetchone("SELECT id FROM outbox WHERE dedupe_key = ?", (dedupe_key,))
+            if seen is not None:
+                return None
+        row_id = await tx.insert(
+            "INSERT INTO outbox (created_at, priority, op, chat_index, chat_enc, payload_enc,"
+            " person_id, ref_id, dedupe_key, state, not_before, expires_at)"
+            " VALUES (?, ?, ?, ?, x'', x'', ?, ?, ?, 'pending', ?, ?)",
+            (
+                to_db_time(now),
+                int(priority),
+                op.value,
+                self.chat_key(chat_id),
+                person_id,
+                ref_id,
+                dedupe_key,
+                to_db_time(not_before or now),
+                to_db_time(expires_at) if expires_at else None,
+            ),
+        )
+        payload: dict[str, Any] = {}
+        if notice is not None:
+            payload["notice"] = _notice_to_json(notice)
+        if target_message_id is not None:
+            payload["message_id"] = target_message_id
+        enc = self._cipher
+        await tx.execute(
+            "UPDATE outbox SET chat_enc = ?, payload_enc = ? WHERE id = ?",
+            (
+                enc.encrypt_int(chat_id, table="outbox", column="chat", row_id=row_id),
+                enc.encrypt(json.dumps(payload), table="outbox", column="payload", row_id=row_id),
+                row_id,
+            ),
+        )
+        return row_id
+
+    async def due(
+        self, q: Queryable, now: datetime, limit: int
+    ) -> list[tuple[OutboxItem, str | None, int | None]]:
+        """Pending work whose time has come, most urgent first, with its ref's state and id."""
+        rows = await q.fetchall(
+            "SELECT o.*, r.state AS ref_state, r.message_id AS ref_message_id"
+            " FROM outbox o LEFT JOIN outbox r ON r.id = o.ref_id"
+            " WHERE o.state = 'pending' AND o.not_before <= ?"
+            " ORDER BY o.priority, o.id LIMIT ?",
+            (to_db_time(now), limit),
+        )
+        return [(self._decode(r), r["ref_state"], r["ref_message_id"]) for r in rows]
+
+    async def next_due_at(self, q: Queryable) -> datetime | None:
+        row = await q.fetchone("SELECT MIN(not_before) FROM outbox WHERE state = 'pending'")
+        return from_db_time(row[0]) if row and row[0] else None
+
+    async def claim(self, tx: Transaction, item_id: int, lease_until: datetime) -> bool:
+        """Take the row for one attempt; False if another pass already has it."""
+        changed = await tx.execute(
+            "UPDATE outbox SET state = 'sending', lease_until = ?, attempts = attempts + 1"
+            " WHERE id = ? AND state = 'pending'",
+            (to_db_time(lease_until), item_id),
+        )
+        return changed == 1
+
+    async def mark_sent(
+        self, tx: Transaction, item_id: int, now: datetime, message_id: int | None
+    ) -> None:
+        await tx.execute(
+            "UPDATE outbox SET state = 'sent', sent_at = ?, message_id = ?, lease_until = NULL,"
+            " last_error = NULL WHERE id = ?",
+            (to_db_time(now), message_id, item_id),
+        )
+
+    async def mark_retry(
+        self, tx: Transaction, item_id: int, not_before: datetime, error: str
+    ) -> None:
+        await tx.execute(
+            "UPDATE outbox SET state = 'pending', not_before = ?, lease_until = NULL,"
+            " last_error = ? WHERE id = ?",
+            (to_db_time(not_before), error, item_id),
+        )
+
+    async def mark_final(
+        self, tx: Transaction, item_id: int, state: OutboxState, error: str
+    ) -> None:
+        await tx.execute(
+            "UPDATE outbox SET state = ?, lease_until = NULL, last_error = ? WHERE id = ?",
+            (state.value, error, item_id),
+        )
+
+    async def release_leases(self, tx: Transaction, now: datetime, *, all_: bool = False) -> int:
+        """Return abandoned attempts to the queue (after a crash, or leases past due)."""
+        if all_:
+            return await tx.execute(
+                "UPDATE outbox SET state = 'pending', lease_until = NULL WHERE state = 'sending'"
+            )
+        return await tx.execute(
+            "UPDATE outbox SET state = 'pending', lease_until = NULL"
+            " WHERE state = 'sending' AND lease_until < ?",
+            (to_db_time(now),),
+        )
+
+    async def state_of(self, q: Queryable, item_id: int) -> tuple[OutboxState, int | None] | None:
+        row = await q.fetchone("SELECT state, message_id FROM outbox WHERE id = ?", (item_id,))
+        return (OutboxState(row["state"]), row["message_id"]) if row else None
+
+    async def purge_finished(self, tx: Transaction, before: datetime) -> int:
+        """Drop finished rows nothing refers to any more: delivered text does not linger."""
+        return await tx.execute(
+            "DELETE FROM outbox WHERE state IN ('sent', 'failed', 'expired') AND created_at < ?"
+            " AND id NOT IN (SELECT ref_id FROM outbox WHERE ref_id IS NOT NULL AND state IN"
+            " ('pending', 'sending'))",
+            (to_db_time(before),),
+        )
+
+    def _decode(self, row: sqlite3.Row) -> OutboxItem:
+        rid = row["id"]
+        payload = json.loads(
+            self._cipher.decrypt_str(
+                row["payload_enc"], table="outbox", column="payload", row_id=rid
+            )
+        )
+        return OutboxItem(
+            id=rid,
+            op=OutboxOp(row["op"]),
+            priority=Priority(row["priority"]),
+            chat_id=self._cipher.decrypt_int(
+                row["chat_enc"], table="outbox", column="chat", row_id=rid
+            ),
+            chat_key=bytes(row["chat_index"]),
+            notice=_notice_from_json(payload["notice"]) if "notice" in payload else None,
+            target_message_id=payload.get("message_id"),
+            ref_id=row["ref_id"],
+            person_id=row["person_id"],
+            attempts=row["attempts"],
+            not_before=from_db_time(row["not_before"]),
+            expires_at=from_db_time(row["expires_at"]) if row["expires_at"] else None,
+        )
