@@ -7,6 +7,7 @@ import asyncio
 import logging
 import os
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -104,6 +105,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="afterwards remove the old keys from the ring (only once nothing uses them)",
     )
 
+    hc = sub.add_parser(
+        "health",
+        help="exit 0 if a running bot is alive (for HEALTHCHECK)",
+        description="Check that the bot running on this data directory has written its "
+        "heartbeat recently (it does every 10 s while its scheduler runs). Exit 0 if so, "
+        "1 if not.",
+    )
+    hc.add_argument(
+        "--max-age", type=_duration, default=timedelta(seconds=60), metavar="DURATION",
+        help="how old the heartbeat may be (default 60s)",
+    )
+
     sub.add_parser(
         "migrate",
         help="apply database migrations and report the schema version",
@@ -137,6 +150,8 @@ def main(
             return asyncio.run(_rotate(settings, args))
         if args.command == "migrate":
             return asyncio.run(_migrate(settings))
+        if args.command == "health":
+            return _health(settings, args.max_age)
     except (SettingsError, KeyRingError) as exc:
         print(f"nabat: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -277,12 +292,24 @@ async def _rotate(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def keygen_ring() -> KeyRing:
-    return KeyRing.generate()
+def _health(settings: Settings, max_age: timedelta) -> int:
+    from bot.app import HEARTBEAT_FILE
+
+    beat = settings.data_dir / HEARTBEAT_FILE
+    try:
+        age = time.time() - beat.stat().st_mtime
+    except OSError:
+        print(f"unhealthy: no heartbeat at {beat}", file=sys.stderr)
+        return 1
+    if age > max_age.total_seconds():
+        print(f"unhealthy: last heartbeat {age:.0f}s ago", file=sys.stderr)
+        return 1
+    print(f"healthy: last heartbeat {age:.0f}s ago")
+    return 0
 
 
 def _keygen(args: argparse.Namespace) -> int:
-    ring = keygen_ring()
+    ring = KeyRing.generate()
     if args.output is None:
         print(ring.to_json())
         return 0

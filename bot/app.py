@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from telegram.ext import Application, ApplicationBuilder, CallbackContext, ContextTypes, ExtBot
@@ -18,6 +19,16 @@ log = logging.getLogger(__name__)
 
 TICK_SECONDS = 1.0
 HOUSEKEEPING_EVERY = 3600.0
+HEARTBEAT_EVERY = 10.0
+HEARTBEAT_FILE = "heartbeat"
+
+
+def write_heartbeat(data_dir: Path) -> None:
+    """Touch a file whose age `nabat health` (the Docker HEALTHCHECK) reads. No content."""
+    try:
+        (data_dir / HEARTBEAT_FILE).touch()
+    except OSError as exc:
+        log.warning("could not write the heartbeat file: %s", type(exc).__name__)
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 
 
@@ -27,6 +38,7 @@ class BotData:
     def __init__(self) -> None:
         self.services: Services | None = None
         self.since_housekeeping = 0.0
+        self.since_heartbeat = HEARTBEAT_EVERY
 
 
 class NabatContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
@@ -101,7 +113,13 @@ async def _tick(context: NabatContext) -> None:
     if services is None:
         return
     services.outbox.wake()
+    data.since_heartbeat += TICK_SECONDS
+    if data.since_heartbeat >= HEARTBEAT_EVERY:
+        data.since_heartbeat = 0.0
+        write_heartbeat(services.settings.data_dir)
     data.since_housekeeping += TICK_SECONDS
     if data.since_housekeeping >= HOUSEKEEPING_EVERY:
         data.since_housekeeping = 0.0
         await services.gate.housekeeping()
+        purged = await services.outbox.purge()
+        log.info("housekeeping: %d finished outbox rows purged", purged)

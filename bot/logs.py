@@ -42,5 +42,15 @@ def setup_logging(level: str, secrets: list[str] | None = None) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    quiet_libraries(level)
+
+
+def quiet_libraries(level: str | int) -> dict[str, int]:
+    """Hold chatty libraries at or above their floor; return their previous levels."""
+    numeric = level if isinstance(level, int) else logging.getLevelName(level)
+    previous = {}
     for name, floor in _QUIET.items():
-        logging.getLogger(name).setLevel(max(floor, logging.getLevelName(level)))
+        logger = logging.getLogger(name)
+        previous[name] = logger.level
+        logger.setLevel(max(floor, numeric))
+    return previous

@@ -38,6 +38,7 @@ BACKOFF_CAP = 30.0
 # Ordinary replies are pointless a day late; pages and escalations are retried for as
 # long as it takes.
 NORMAL_TTL = timedelta(hours=24)
+FINISHED_KEPT = timedelta(hours=48)
 
 
 class Sender(Protocol):
@@ -181,6 +182,16 @@ class Outbox:
 
     def wake(self) -> None:
         self._wake.set()
+
+    async def purge(self) -> int:
+        """Delete finished rows after FINISHED_KEPT: delivered text does not linger at rest."""
+        async with self._db.transaction() as tx:
+            return await self._repo.purge_finished(tx, self._clock.now() - FINISHED_KEPT)
+
+    @property
+    def busy(self) -> bool:
+        """True while a delivery is in flight."""
+        return bool(self._in_flight)
 
     async def start(self, sender: Sender) -> None:
         self._sender = sender

@@ -218,3 +218,20 @@ async def _until_state(db: Database, repo: OutboxRepo, row: int, state: OutboxSt
             return
         await asyncio.sleep(0.01)
     raise AssertionError(f"row {row} never reached {state}")
+
+
+async def test_finished_rows_are_purged_after_two_days_but_pending_ones_stay(env) -> None:
+    db, clock, repo, make = env
+    box, sender = make(), RecordingSender()
+    await box.start(sender)
+    async with db.transaction() as tx:
+        sent = await box.send(tx, 1, note("delivered"))
+    await sender.until(lambda: sender.sent() == ["delivered"])
+    await _until_state(db, repo, sent, OutboxState.SENT)
+    async with db.transaction() as tx:
+        waiting = await box.send(tx, 2, note("later"), not_before=clock.now() + timedelta(days=5))
+    assert await box.purge() == 0
+    clock.advance(timedelta(hours=49))
+    assert await box.purge() == 1
+    assert await repo.state_of(db, sent) is None
+    assert await repo.state_of(db, waiting) is not None

@@ -1,0 +1,45 @@
+"""Test of record: after a scenario, the raw database holds none of its plaintexts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.harness import BotHarness, invite
+from tests.personas import CONTACTS, COORDINATOR, RESPONDERS, STRANGER, Cast
+
+
+def raw_bytes(db_path: Path) -> bytes:
+    parts = [db_path, db_path.with_name(db_path.name + "-wal"), db_path.with_name(db_path.name + "-shm")]
+    return b"".join(p.read_bytes() for p in parts if p.exists())
+
+
+def leaks(blob: bytes, plaintexts: list[str]) -> list[str]:
+    found = []
+    for text in plaintexts:
+        for form in {text.encode("utf-8"), text.encode("utf-16-le")}:
+            if form in blob:
+                found.append(text)
+    return found
+
+
+async def test_the_database_file_and_its_wal_hold_none_of_the_scenarios_plaintexts(
+    harness: BotHarness, enrolled: Cast
+) -> None:
+    pending_token = await invite(harness, enrolled.coordinator, "contact", "Pending Pavlina")
+    await harness.reply_to(enrolled.coordinator, "/people")
+    await enrolled.stranger.send("please help me, I am at the migration office")
+    await harness.reply_to(enrolled.coordinator, f"/remove {RESPONDERS[1][1]}")
+    await harness.settle()
+
+    everyone = [COORDINATOR, *RESPONDERS, *CONTACTS, STRANGER]
+    plaintexts = [name for _, name in everyone] + [str(tid) for tid, _ in everyone]
+    plaintexts += [part for _, name in everyone for part in name.split() if len(part) > 5]
+    plaintexts += ["Pending Pavlina", pending_token, "migration office", harness.emu.token]
+
+    db_path = harness.database_path
+    assert leaks(raw_bytes(db_path), plaintexts) == []
+    # Once the WAL is folded into the main file, the main file is clean as well.
+    await harness.services.db.checkpoint()
+    assert leaks(raw_bytes(db_path), plaintexts) == []
+    # And the scan can find things: the role names are stored in clear, by design.
+    assert leaks(raw_bytes(db_path), ["coordinator"]) == ["coordinator"]
