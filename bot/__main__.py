@@ -113,7 +113,10 @@ def build_parser() -> argparse.ArgumentParser:
         "1 if not.",
     )
     hc.add_argument(
-        "--max-age", type=_duration, default=timedelta(seconds=60), metavar="DURATION",
+        "--max-age",
+        type=_duration,
+        default=timedelta(seconds=60),
+        metavar="DURATION",
         help="how old the heartbeat may be (default 60s)",
     )
 

@@ -29,6 +29,8 @@ def write_heartbeat(data_dir: Path) -> None:
         (data_dir / HEARTBEAT_FILE).touch()
     except OSError as exc:
         log.warning("could not write the heartbeat file: %s", type(exc).__name__)
+
+
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 
 
@@ -113,6 +115,7 @@ async def _tick(context: NabatContext) -> None:
     if services is None:
         return
     services.outbox.wake()
+    await services.alerts.tick()
     data.since_heartbeat += TICK_SECONDS
     if data.since_heartbeat >= HEARTBEAT_EVERY:
         data.since_heartbeat = 0.0

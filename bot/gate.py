@@ -23,7 +23,7 @@ STRANGER_REPLY_EVERY = timedelta(hours=24)
 STRANGER_WINDOW = timedelta(hours=1)
 STRANGER_MAX_PER_WINDOW = 10
 # All strangers together: beyond this rate their updates cost one counter, nothing more.
-STRANGERS_PER_SECOND = 5.0
+STRANGERS_PER_SECOND = 20.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,9 +66,12 @@ class GateService:
         setting says silence). An enrolment attempt goes on to enrolment, and if that
         fails, `may_reply` says whether it may get the neutral line.
         """
-        if not self._stranger_budget.has_capacity():
-            return StrangerVerdict(proceed=False, may_reply=False)
-        await self._stranger_budget.acquire()
+        # Enrolment attempts are exempt from the shared budget (a room full of people
+        # enrolling at a training must all get in); each stranger's own hourly limit holds.
+        if not wants_enrolment:
+            if not self._stranger_budget.has_capacity():
+                return StrangerVerdict(proceed=False, may_reply=False)
+            await self._stranger_budget.acquire()
         key = self._people.telegram_index(telegram_id)
         async with self._db.transaction() as tx:
             count, reply_due = await self._repo.stranger_knock(

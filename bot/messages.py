@@ -45,14 +45,24 @@ CATALOGUE: dict[str, str] = {
         "Ask a coordinator for the right invitation."
     ),
     # Help, by role.
-    "help.contact": N_("/panic [text] - ask for help now\n/help - this list"),
-    "help.responder": N_("Responder commands:\n/help - this list"),
+    "help.contact": N_("/panic [text] - ask for help now (or just write here)\n/help - this list"),
+    "help.responder": N_(
+        "Responder commands:\n"
+        "/alerts - open alerts paged to you\n"
+        "/alert <n> - an alert's timeline\n"
+        "/ack <n> - acknowledge alert n\n"
+        "/resolve <n> [note] - resolve alert n\n"
+        "/help - this list"
+    ),
     "help.coordinator": N_(
         "Coordinator commands:\n"
         "/invite <role> [name] - invite a contact, responder or coordinator "
         "(e.g. /invite responder Anna)\n"
         "/people - list enrolled people\n"
         "/remove <number or name> - end an enrolment and delete that person's data\n"
+        "/alerts - all open alerts\n"
+        "/alert <n> - an alert's timeline\n"
+        "/ack <n>, /resolve <n> [note] - act on any alert\n"
         "/help - this list"
     ),
     "help.unknown_command": N_("I don't know that command. Send /help to see what you can do."),
@@ -106,6 +116,83 @@ CATALOGUE: dict[str, str] = {
     "button.cancel": N_("Cancel"),
     "callback.expired": N_("This button no longer applies."),
     "callback.done": N_("Done."),
+    # Contacts: short, neutral, deleted after a while. Nothing names a lawyer or a case.
+    "contact.received": N_("Received."),
+    "contact.on_it": N_("Someone is on it."),
+    "contact.hint": N_("Send /panic if you need help now."),
+    # Pages to responders and coordinators.
+    "kind.panic": N_("PANIC"),
+    "kind.duress": N_("DURESS"),
+    "kind.missed_checkin": N_("MISSED CHECK-IN"),
+    "kind.drill": N_("DRILL (practice)"),
+    "page.header": N_("{kind} - alert #{id}"),
+    "page.from": N_("From: {name}"),
+    "page.text": N_("Message: {text}"),
+    "page.no_text": N_("Message: (none)"),
+    "page.location": N_("Location: {lat:.5f}, {lon:.5f}{live}"),
+    "page.location.live": N_(" (live)"),
+    "page.at": N_("Raised: {time}"),
+    "page.step": N_("Step {step} of {steps}{repeat}"),
+    "page.repeat": N_(", repeat {n}"),
+    "page.how": N_("Acknowledge to stop paging others, or /ack {id}."),
+    "page.unanswered": N_("UNANSWERED: no one has acknowledged this alert. Everyone is paged."),
+    "page.reminder": N_(
+        "REMINDER: you acknowledged this alert {ago} ago and it is not resolved. "
+        "Resolve it, or escalation resumes in {timeout}."
+    ),
+    "page.acked": N_("Acknowledged by {name} at {time}."),
+    "page.resolved": N_("Resolved by {name} at {time}."),
+    "page.resolved_note": N_("Resolved by {name} at {time}: {note}"),
+    "followup.text": N_("Follow-up on alert #{id} from {name}:\n{text}"),
+    "followup.media": N_("Follow-up on alert #{id} from {name}"),
+    "followup.location_button": N_("Alert #{id}: {name}"),
+    "button.ack": N_("Acknowledge"),
+    "button.resolve": N_("Resolve"),
+    # Acting on alerts.
+    "alert.acked_by_you": N_("You acknowledged alert #{id}. Resolve it with /resolve {id} [note]."),
+    "alert.resolved_by_you": N_("You resolved alert #{id}."),
+    "alert.already_acked": N_("Alert #{id} is already acknowledged by {name}."),
+    "alert.already_resolved": N_("Alert #{id} is already resolved by {name}."),
+    "alert.not_found": N_("There is no alert #{id} you can see. Send /alerts to list open alerts."),
+    "alert.usage_ack": N_("Usage: /ack <alert number>, e.g. /ack 12. /alerts lists open alerts."),
+    "alert.usage_resolve": N_(
+        "Usage: /resolve <alert number> [note], e.g. /resolve 12 released, no charges."
+    ),
+    "alert.usage_show": N_("Usage: /alert <alert number>, e.g. /alert 12."),
+    "alert.note_too_long": N_("A note can be at most {max} characters. Shorten it and send again."),
+    "alerts.none": N_("No open alerts."),
+    "alerts.header": N_("Open alerts ({count}):"),
+    "alerts.line": N_("#{id} {kind} - {name} - {state} - since {time}"),
+    "state.triggered": N_("not acknowledged"),
+    "state.acknowledged": N_("acknowledged by {name}"),
+    "state.resolved": N_("resolved"),
+    "timeline.header": N_("Alert #{id} - {kind} - {name} - {state}"),
+    "timeline.created": N_("created"),
+    "timeline.paged": N_("step {step}: paged {names}"),
+    "timeline.step_skipped": N_("step {step} passed: no one to page"),
+    "timeline.unanswered": N_("UNANSWERED: paged everyone ({names})"),
+    "timeline.nobody": N_("no one at all could be paged"),
+    "timeline.delivery_failed": N_("page to {name} failed: {reason}"),
+    "timeline.unreachable": N_(
+        "{name} cannot be reached (blocked the bot or left); skipped from now on"
+    ),
+    "timeline.step_unreached": N_("no one on step {step} could be reached: escalating at once"),
+    "timeline.acknowledged": N_("acknowledged by {name}"),
+    "timeline.reminder": N_("acknowledgement timed out: reminded {name}"),
+    "timeline.resumed": N_("acknowledgement timed out again: escalation resumed from step 1"),
+    "timeline.followup": N_("follow-up ({what})"),
+    "timeline.resolved": N_("resolved by {name}"),
+    "timeline.resolved_note": N_("resolved by {name}: {note}"),
+    "timeline.pages": N_("Pages:"),
+    "timeline.page": N_("{time} {name} (step {step}): {delivery}"),
+    "delivery.pending": N_("not yet delivered"),
+    "delivery.delivered": N_("delivered"),
+    "delivery.failed": N_("failed"),
+    "what.text": N_("text"),
+    "what.location": N_("location"),
+    "what.live_location": N_("live location"),
+    "what.voice": N_("voice"),
+    "what.photo": N_("photo"),
     # Errors everyone may see.
     "error.not_allowed": N_("You can't do that."),
     "error.internal": N_("Something went wrong on our side. Please try again."),
@@ -119,6 +206,7 @@ class Rendered:
     text: str
     buttons: tuple[tuple[tuple[str, str], ...], ...] = ()
     protect: bool = False
+    media: dict[str, Any] | None = None
 
 
 @lru_cache(maxsize=16)
@@ -141,4 +229,4 @@ def render(notice: Notice) -> Rendered:
     buttons = tuple(
         tuple((text(b.key, notice.lang, **b.params), b.data) for b in row) for row in notice.buttons
     )
-    return Rendered(text(notice.key, notice.lang, **params), buttons, notice.protect)
+    return Rendered(text(notice.key, notice.lang, **params), buttons, notice.protect, notice.media)

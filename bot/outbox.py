@@ -76,6 +76,7 @@ class Outbox:
     ) -> None:
         self._db = db
         self._repo = repo
+        self.repo = repo
         self._clock = clock
         self._per_chat_gap = 1.0 / rate_per_chat
         self._limiter = AsyncLimiter(max(1.0, rate_global), 1.0)

@@ -105,6 +105,11 @@ class PeopleService:
     async def identify(self, telegram_id: int) -> Person | None:
         return await self.people.find_by_telegram(self.db, telegram_id)
 
+    async def reachable_again(self, person: Person) -> None:
+        """They wrote to us, so pages reach them again."""
+        async with self.db.transaction() as tx:
+            await self.people.set_unreachable(tx, person.id, None)
+
     # -- invitations -------------------------------------------------------------------
 
     def link(self, token: str) -> str:

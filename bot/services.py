@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from bot.alerts import AlertService
 from bot.clock import Clock
 from bot.gate import GateService
 from bot.outbox import Outbox
 from bot.people import PeopleService
 from config import Settings
+from storage.alerts import AlertRepo
 from storage.audit import AuditRepo
 from storage.crypto import FieldCipher
 from storage.db import Database
@@ -18,6 +20,7 @@ from storage.invitations import InvitationRepo
 from storage.keyring import KeyRing
 from storage.outbox import OutboxRepo
 from storage.people import PeopleRepo
+from storage.policies import PolicyRepo
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +34,7 @@ class Services:
     outbox: Outbox
     people: PeopleService
     gate: GateService
+    alerts: AlertService
 
     @classmethod
     async def open(
@@ -67,7 +71,18 @@ class Services:
         gate = GateService(
             db, GateRepo(), people_repo, outbox, clock, stranger_reply=settings.stranger_reply
         )
-        return cls(settings, clock, db, cipher, outbox, people, gate)
+        alerts = AlertService(
+            db,
+            AlertRepo(cipher),
+            PolicyRepo(),
+            people_repo,
+            outbox,
+            clock,
+            contact_reply_ttl=settings.contact_reply_ttl,
+            delete_contact_messages=settings.delete_contact_messages,
+            panic_on_plain_text=settings.panic_on_plain_text,
+        )
+        return cls(settings, clock, db, cipher, outbox, people, gate, alerts)
 
     async def close(self) -> None:
         await self.outbox.stop()

@@ -11,7 +11,7 @@ from collections.abc import Awaitable
 from datetime import timedelta
 from typing import TypeVar
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.errors import DeliveryError
@@ -68,26 +68,65 @@ class TelegramSender:
         self._bot = bot
 
     async def send(self, chat_id: int, rendered: Rendered) -> int:
-        msg = await guarded(
-            self._bot.send_message(
+        media = rendered.media or {}
+        protect = True if rendered.protect else None
+        markup = _markup(rendered)
+        kind = media.get("type")
+        call: Awaitable[Message]
+        if kind == "location":
+            call = self._bot.send_location(
+                chat_id=chat_id,
+                latitude=media["lat"],
+                longitude=media["lon"],
+                live_period=media.get("live_period"),
+                protect_content=protect,
+                reply_markup=markup,
+            )
+        elif kind == "voice":
+            call = self._bot.send_voice(
+                chat_id=chat_id,
+                voice=media["file_id"],
+                caption=rendered.text,
+                protect_content=protect,
+                reply_markup=markup,
+            )
+        elif kind == "photo":
+            call = self._bot.send_photo(
+                chat_id=chat_id,
+                photo=media["file_id"],
+                caption=rendered.text,
+                protect_content=protect,
+                reply_markup=markup,
+            )
+        else:
+            call = self._bot.send_message(
                 chat_id=chat_id,
                 text=rendered.text,
-                reply_markup=_markup(rendered),
-                protect_content=True if rendered.protect else None,
+                reply_markup=markup,
+                protect_content=protect,
             )
-        )
+        msg = await guarded(call)
         return msg.message_id
 
     async def edit(self, chat_id: int, message_id: int, rendered: Rendered) -> None:
-        try:
-            await guarded(
-                self._bot.edit_message_text(
-                    chat_id=chat_id,
-                    message_id=message_id,
-                    text=rendered.text,
-                    reply_markup=_markup(rendered),
-                )
+        media = rendered.media or {}
+        call: Awaitable[object]
+        if media.get("type") == "location":
+            call = self._bot.edit_message_live_location(
+                chat_id=chat_id,
+                message_id=message_id,
+                latitude=media["lat"],
+                longitude=media["lon"],
             )
+        else:
+            call = self._bot.edit_message_text(
+                chat_id=chat_id,
+                message_id=message_id,
+                text=rendered.text,
+                reply_markup=_markup(rendered),
+            )
+        try:
+            await guarded(call)
         except DeliveryError as exc:
             if _NOT_MODIFIED not in exc.reason:
                 raise

@@ -7,17 +7,20 @@ from typing import TYPE_CHECKING
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
-from handlers import common, coordinator
+from handlers import common, contact, coordinator, responder
 
 if TYPE_CHECKING:
     from bot.app import NabatApp
 
 GATE_GROUP = -2
+CONTACT_GROUP = -1
 
 
 def register(app: NabatApp) -> None:
     # The gate runs first for every update and stops what must go no further.
     app.add_handler(TypeHandler(Update, common.gate), group=GATE_GROUP)
+    # Contacts' messages are panics and follow-ups, and go nowhere else.
+    app.add_handler(TypeHandler(Update, contact.contact_update), group=CONTACT_GROUP)
     app.add_handlers(
         [
             CommandHandler("start", common.start),
@@ -25,7 +28,12 @@ def register(app: NabatApp) -> None:
             CommandHandler("invite", coordinator.invite),
             CommandHandler("people", coordinator.people),
             CommandHandler("remove", coordinator.remove),
+            CommandHandler("alerts", responder.alerts),
+            CommandHandler("alert", responder.alert),
+            CommandHandler("ack", responder.ack),
+            CommandHandler("resolve", responder.resolve),
             CallbackQueryHandler(coordinator.remove_button, pattern=coordinator.REMOVE_PATTERN),
+            CallbackQueryHandler(responder.alert_button, pattern=responder.ALERT_BUTTON_PATTERN),
             CallbackQueryHandler(common.stale_button),
             MessageHandler(filters.ALL, common.anything_else),
         ]

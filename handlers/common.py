@@ -69,6 +69,8 @@ async def gate(update: Update, context: NabatContext) -> None:
         raise ApplicationHandlerStop
     context.person = await services.people.identify(user.id)
     if context.person is not None:
+        if context.person.unreachable:
+            await services.people.reachable_again(context.person)
         return
     token = start_token(update)
     verdict = await services.gate.stranger(user.id, wants_enrolment=token is not None)
@@ -143,10 +145,14 @@ async def on_error(update: object, context: NabatContext) -> None:
         type(err).__name__,
         exc_info=(type(err), err, err.__traceback__) if _log_traceback() and err else None,
     )
-    person = getattr(context, "person", None)
-    if person is None or context.bot_data.services is None:
+    # The error handler gets a fresh context: find the person again from the update.
+    user = update.effective_user if isinstance(update, Update) else None
+    if user is None or context.bot_data.services is None:
         return
     try:
+        person = await context.services.people.identify(user.id)
+        if person is None:
+            return
         await context.services.people.reply(person, Notice("error.internal", lang=person.lang))
     except Exception as exc:  # the error handler must never raise
         log.error("could not tell the user about an error: %s", type(exc).__name__)

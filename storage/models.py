@@ -25,6 +25,7 @@ class Person:
     lang: str
     roles: frozenset[Role]
     created_at: datetime
+    unreachable: bool = False
 
     @property
     def chat_id(self) -> int:
@@ -101,6 +102,10 @@ class Notice:
     buttons: tuple[tuple[Button, ...], ...] = ()
     protect: bool = False
     lang: str = "en"
+    # Relayed media, by Telegram file id or coordinates, never downloaded:
+    # {"type": "location", "lat", "lon", "live_period"?} | {"type": "voice"|"photo", "file_id"}.
+    # The catalogue text becomes the caption (voice, photo) or is not sent (location).
+    media: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,3 +122,107 @@ class OutboxItem:
     attempts: int
     not_before: datetime
     expires_at: datetime | None
+
+
+class AlertKind(enum.StrEnum):
+    PANIC = "panic"
+    DURESS = "duress"
+    MISSED_CHECKIN = "missed_checkin"
+    DRILL = "drill"
+
+
+class AlertState(enum.StrEnum):
+    TRIGGERED = "triggered"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+class TargetKind(enum.StrEnum):
+    ALL_RESPONDERS = "all_responders"
+    ALL_COORDINATORS = "all_coordinators"
+    PERSON = "person"
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    kind: TargetKind
+    person_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    delay_s: int
+    targets: tuple[Target, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    id: int
+    name: str
+    steps: tuple[Step, ...]
+    repeat: int
+    ack_timeout_s: int
+    is_default: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    latitude: float
+    longitude: float
+    live: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    id: int
+    contact_id: int | None
+    kind: AlertKind
+    state: AlertState
+    policy_id: int
+    body: str
+    location: Location | None
+    created_at: datetime
+    step: int
+    pass_: int
+    step_started_at: datetime
+    next_escalation_at: datetime | None
+    unanswered: bool
+    ack_by: int | None
+    ack_at: datetime | None
+    ack_deadline_at: datetime | None
+    ack_reminded: bool
+    resolved_by: int | None
+    resolved_at: datetime | None
+    resolution: str | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.state is not AlertState.RESOLVED
+
+
+@dataclass(frozen=True, slots=True)
+class AlertEvent:
+    id: int
+    alert_id: int
+    at: datetime
+    kind: str
+    actor_id: int | None
+    detail: dict[str, Any]
+
+
+class PageDelivery(enum.StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class AlertPage:
+    id: int
+    alert_id: int
+    person_id: int
+    pass_: int
+    step: int
+    outbox_id: int | None
+    paged_at: datetime
+    delivery: PageDelivery

@@ -22,6 +22,7 @@ def _notice_to_json(notice: Notice) -> dict[str, Any]:
         "buttons": [[[b.key, b.data, b.params] for b in row] for row in notice.buttons],
         "protect": notice.protect,
         "lang": notice.lang,
+        "media": notice.media,
     }
 
 
@@ -32,6 +33,7 @@ def _notice_from_json(data: dict[str, Any]) -> Notice:
         buttons=tuple(tuple(Button(k, d, p) for k, d, p in row) for row in data["buttons"]),
         protect=data["protect"],
         lang=data["lang"],
+        media=data.get("media"),
     )
 
 
@@ -158,6 +160,10 @@ class OutboxRepo:
             " WHERE state = 'sending' AND lease_until < ?",
             (to_db_time(now),),
         )
+
+    async def person_of(self, q: Queryable, item_id: int) -> int | None:
+        row = await q.fetchone("SELECT person_id FROM outbox WHERE id = ?", (item_id,))
+        return int(row[0]) if row and row[0] is not None else None
 
     async def state_of(self, q: Queryable, item_id: int) -> tuple[OutboxState, int | None] | None:
         row = await q.fetchone("SELECT state, message_id FROM outbox WHERE id = ?", (item_id,))

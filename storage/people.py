@@ -76,6 +76,21 @@ class PeopleRepo:
             (person_id, role.value, to_db_time(now)),
         )
 
+    async def set_unreachable(self, tx: Transaction, person_id: int, now: datetime | None) -> bool:
+        """Mark (now) or clear (None) that pages to this person fail for good."""
+        if now is None:
+            changed = await tx.execute(
+                "UPDATE people SET unreachable_at = NULL"
+                " WHERE id = ? AND unreachable_at IS NOT NULL",
+                (person_id,),
+            )
+        else:
+            changed = await tx.execute(
+                "UPDATE people SET unreachable_at = ? WHERE id = ? AND unreachable_at IS NULL",
+                (to_db_time(now), person_id),
+            )
+        return changed == 1
+
     async def delete(self, tx: Transaction, person_id: int) -> bool:
         """Delete the person and, through foreign keys, everything that hangs on them."""
         return await tx.execute("DELETE FROM people WHERE id = ?", (person_id,)) == 1
@@ -103,4 +118,5 @@ class PeopleRepo:
             lang=dec.decrypt_str(row["lang_enc"], table="people", column="lang", row_id=pid),
             roles=roles,
             created_at=from_db_time(row["created_at"]),
+            unreachable=row["unreachable_at"] is not None,
         )

@@ -21,6 +21,10 @@ ENCRYPTED_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("audit_log", "detail_enc", "detail"),
     ("outbox", "chat_enc", "chat"),
     ("outbox", "payload_enc", "payload"),
+    ("alerts", "body_enc", "body"),
+    ("alerts", "location_enc", "location"),
+    ("alerts", "resolution_enc", "resolution"),
+    ("alert_events", "detail_enc", "detail"),
 )
 
 

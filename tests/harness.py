@@ -70,7 +70,10 @@ class BotHarness:
                     self.handled.add(update.update_id)
 
         app.process_update = counted  # type: ignore[method-assign]
+        # What run_polling does, step by step, so the test keeps the event loop.
         await app.initialize()
+        if app.post_init is not None:
+            await app.post_init(app)
         await app.start()
         assert app.updater is not None
         await app.updater.start_polling(
@@ -88,6 +91,8 @@ class BotHarness:
         if app.running:
             await app.stop()
         await app.shutdown()
+        if app.post_shutdown is not None:
+            await app.post_shutdown(app)
 
     async def cli(self, *argv: str) -> CliResult:
         """Run `nabat ARGV` in-process (its own event loop, in a thread), capturing stdout."""
@@ -104,7 +109,7 @@ class BotHarness:
         """Wait until `user` has `count` visible messages from the bot; return them."""
         await self.emu.wait_for(
             lambda: len(user.visible) >= count, timeout=10.0,
-            what=what or f"{count} messages to {user.user_id}",
+            what=what or f"{count} messages to {user.id}",
         )
         return user.visible
 

@@ -1,0 +1,137 @@
+"""Words about alerts: pages, lists and timelines, in the reader's language.
+
+Built when queued, since they join many catalogue strings; a contact's chat never
+gets any of these.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from bot.messages import text
+from config.durations import format_duration
+from storage.models import Alert, AlertEvent, AlertPage, AlertState, Person, Policy
+
+
+def when(moment: datetime, person: Person) -> str:
+    # Per-person time zones arrive with the rota; until then everyone reads UTC.
+    del person
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def ago(delta: timedelta) -> str:
+    return format_duration(timedelta(seconds=max(1, int(delta.total_seconds()))))
+
+
+def page_body(alert: Alert, contact_name: str, reader: Person, policy: Policy | None) -> str:
+    lang = reader.lang
+    lines = [
+        text("page.header", lang, kind=text(f"kind.{alert.kind.value}", lang), id=alert.id),
+        text("page.from", lang, name=contact_name),
+        text("page.text", lang, text=alert.body) if alert.body else text("page.no_text", lang),
+    ]
+    if alert.location is not None:
+        live = text("page.location.live", lang) if alert.location.live else ""
+        lines.append(
+            text(
+                "page.location",
+                lang,
+                lat=alert.location.latitude,
+                lon=alert.location.longitude,
+                live=live,
+            )
+        )
+    lines.append(text("page.at", lang, time=when(alert.created_at, reader)))
+    if policy is not None and alert.state is AlertState.TRIGGERED and not alert.unanswered:
+        repeat = text("page.repeat", lang, n=alert.pass_) if alert.pass_ else ""
+        lines.append(
+            text("page.step", lang, step=alert.step + 1, steps=len(policy.steps), repeat=repeat)
+        )
+    return "\n".join(lines)
+
+
+def alert_line(alert: Alert, contact_name: str, acker: str | None, reader: Person) -> str:
+    lang = reader.lang
+    return text(
+        "alerts.line",
+        lang,
+        id=alert.id,
+        kind=text(f"kind.{alert.kind.value}", lang),
+        name=contact_name,
+        state=state_label(alert, acker, lang),
+        time=when(alert.created_at, reader),
+    )
+
+
+def state_label(alert: Alert, acker: str | None, lang: str) -> str:
+    if alert.state is AlertState.ACKNOWLEDGED:
+        return text("state.acknowledged", lang, name=acker or "?")
+    return text(f"state.{alert.state.value}", lang)
+
+
+_EVENT_KEYS = {
+    "created": "timeline.created",
+    "paged": "timeline.paged",
+    "step_skipped": "timeline.step_skipped",
+    "unanswered": "timeline.unanswered",
+    "nobody": "timeline.nobody",
+    "delivery_failed": "timeline.delivery_failed",
+    "unreachable": "timeline.unreachable",
+    "step_unreached": "timeline.step_unreached",
+    "acknowledged": "timeline.acknowledged",
+    "reminder": "timeline.reminder",
+    "resumed": "timeline.resumed",
+    "followup": "timeline.followup",
+    "resolved": "timeline.resolved",
+}
+
+
+def timeline(
+    alert: Alert,
+    contact_name: str,
+    acker: str | None,
+    events: list[AlertEvent],
+    pages: list[tuple[AlertPage, str]],
+    reader: Person,
+) -> str:
+    lang = reader.lang
+    lines = [
+        text(
+            "timeline.header",
+            lang,
+            id=alert.id,
+            kind=text(f"kind.{alert.kind.value}", lang),
+            name=contact_name,
+            state=state_label(alert, acker, lang),
+        ),
+    ]
+    for event in events:
+        key = _EVENT_KEYS.get(event.kind)
+        if key is None:
+            continue
+        params = dict(event.detail)
+        if event.kind == "resolved" and params.get("note"):
+            key = "timeline.resolved_note"
+        if event.kind == "followup":
+            params["what"] = text(f"what.{params.get('what', 'text')}", lang)
+        if "names" in params and isinstance(params["names"], list):
+            params["names"] = ", ".join(params["names"])
+        params.setdefault("name", "?")
+        params.setdefault("step", "?")
+        lines.append(f"{when(event.at, reader)}  {text(key, lang, **params)}")
+    if pages:
+        lines.append("")
+        lines.append(text("timeline.pages", lang))
+        for page, name in pages:
+            step = page.step + 1 if page.step >= 0 else "-"
+            lines.append(
+                text(
+                    "timeline.page",
+                    lang,
+                    time=when(page.paged_at, reader),
+                    name=name,
+                    step=step,
+                    delivery=text(f"delivery.{page.delivery.value}", lang),
+                )
+            )
+    return "\n".join(lines)

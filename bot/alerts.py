@@ -1,0 +1,749 @@
+"""The alert lifecycle: triggered → acknowledged → resolved, and the escalation between.
+
+Deadlines are columns (`next_escalation_at`, `ack_deadline_at`); `tick()` selects what is
+due and claims each move with `UPDATE … WHERE position = old position`, so two ticks or
+a restart never page a step twice. Every page is an outbox row written in the same
+transaction as the move that caused it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import Enum
+
+from bot import alert_text
+from bot.clock import Clock
+from bot.errors import DeliveryError, InvalidInput, NotAllowed, NotFound
+from bot.escalation import START, Plan, Position, next_position, pageable, plan_from
+from bot.messages import text
+from bot.outbox import Delivered, Outbox
+from storage.alerts import AlertRepo
+from storage.db import Database, Transaction
+from storage.models import (
+    Alert,
+    AlertKind,
+    AlertState,
+    Button,
+    Location,
+    Notice,
+    OutboxItem,
+    PageDelivery,
+    Person,
+    Policy,
+    Priority,
+    Role,
+)
+from storage.people import PeopleRepo
+from storage.policies import PolicyRepo
+
+log = logging.getLogger(__name__)
+
+AlertStep = Callable[[Transaction, Alert, datetime], Awaitable[bool]]
+MAX_NOTE = 1000
+RETRY_FAILED_TICK = timedelta(seconds=60)
+
+
+class Incoming(Enum):
+    TEXT = "text"
+    LOCATION = "location"
+    LIVE_LOCATION = "live_location"
+    LIVE_EDIT = "live_edit"
+    VOICE = "voice"
+    PHOTO = "photo"
+
+
+@dataclass(frozen=True, slots=True)
+class ContactMessage:
+    """What a contact sent, as plain values."""
+
+    what: Incoming
+    message_id: int
+    text: str = ""
+    location: Location | None = None
+    live_period: int | None = None
+    file_id: str | None = None
+    panic: bool = False  # sent as /panic or /sos
+
+
+class AlertService:
+    def __init__(
+        self,
+        db: Database,
+        alerts: AlertRepo,
+        policies: PolicyRepo,
+        people: PeopleRepo,
+        outbox: Outbox,
+        clock: Clock,
+        *,
+        contact_reply_ttl: timedelta,
+        delete_contact_messages: bool,
+        panic_on_plain_text: bool,
+    ) -> None:
+        self.db = db
+        self.alerts = alerts
+        self.policies = policies
+        self.people = people
+        self.outbox = outbox
+        self.clock = clock
+        self.reply_ttl = contact_reply_ttl
+        self.delete_contact_messages = delete_contact_messages
+        self.panic_on_plain_text = panic_on_plain_text
+        outbox.on_delivered.append(self._delivered)
+        outbox.on_failure.append(self._failed)
+
+    # -- contacts ------------------------------------------------------------------------
+
+    async def open_alert_of(self, contact: Person) -> Alert | None:
+        return await self.alerts.open_for_contact(self.db, contact.id)
+
+    async def contact_message(self, contact: Person, msg: ContactMessage) -> Alert | None:
+        """A contact wrote: open an alert, or add to the open one. None if neither."""
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            alert = await self.alerts.open_for_contact(tx, contact.id)
+            if alert is None:
+                opens = msg.panic or (
+                    self.panic_on_plain_text and msg.what is not Incoming.LIVE_EDIT
+                )
+                if not opens:
+                    if msg.what is not Incoming.LIVE_EDIT:
+                        await self._to_contact(tx, contact, "contact.hint", now)
+                    return None
+                alert = await self._open(tx, contact, msg, now)
+            else:
+                await self._follow_up(tx, alert, contact, msg, now)
+            if msg.what is not Incoming.LIVE_EDIT:
+                await self._to_contact(tx, contact, "contact.received", now)
+            # A live location stops updating if its message is deleted: keep it.
+            if self.delete_contact_messages and msg.what not in (
+                Incoming.LIVE_LOCATION,
+                Incoming.LIVE_EDIT,
+            ):
+                await self.outbox.delete(
+                    tx, contact.chat_id, message_id=msg.message_id, person_id=contact.id
+                )
+            fresh = await self.alerts.get(tx, alert.id)
+        return fresh
+
+    async def _open(
+        self, tx: Transaction, contact: Person, msg: ContactMessage, now: datetime
+    ) -> Alert:
+        policy = await self.policies.default(tx)
+        alert_id = await self.alerts.create(
+            tx,
+            contact_id=contact.id,
+            kind=AlertKind.PANIC,
+            policy_id=policy.id,
+            body=msg.text,
+            now=now,
+            next_escalation_at=None,
+        )
+        await self.alerts.add_event(tx, alert_id, "created", now, actor_id=contact.id)
+        if msg.location is not None:
+            await self.alerts.set_location(tx, alert_id, msg.location)
+        alert = await self.alerts.get(tx, alert_id)
+        assert alert is not None
+        everyone = await self.people.list_all(tx)
+        await self._enter(
+            tx,
+            alert,
+            policy,
+            plan_from(policy, START, everyone),
+            everyone,
+            now,
+            Priority.FIRST_PAGE,
+        )
+        log.info("alert %d opened (%s)", alert_id, alert.kind.value)
+        return alert
+
+    async def _follow_up(
+        self, tx: Transaction, alert: Alert, contact: Person, msg: ContactMessage, now: datetime
+    ) -> None:
+        what = {Incoming.LIVE_EDIT: "live_location"}.get(msg.what, msg.what.value)
+        detail: dict[str, object] = {"what": what}
+        if msg.text:
+            detail["text"] = msg.text
+        if msg.location is not None:
+            await self.alerts.set_location(tx, alert.id, msg.location)
+        recipients = await self._followers(tx, alert)
+        relayed: list[int] = []
+        for person in recipients:
+            row = await self._relay(tx, alert, contact, person, msg)
+            if row is not None:
+                relayed.append(row)
+        if msg.what is Incoming.LIVE_LOCATION:
+            detail["relayed"] = relayed
+        if msg.what is not Incoming.LIVE_EDIT:
+            await self.alerts.add_event(
+                tx, alert.id, "followup", now, actor_id=contact.id, detail=detail
+            )
+
+    async def _followers(self, tx: Transaction, alert: Alert) -> list[Person]:
+        """The acknowledger if there is one, else everyone paged so far."""
+        if alert.ack_by is not None:
+            acker = await self.people.get(tx, alert.ack_by)
+            if acker is not None:
+                return [acker]
+        paged = {p.person_id for p in await self.alerts.pages(tx, alert.id)}
+        return [p for p in pageable(await self.people.list_all(tx)) if p.id in paged]
+
+    async def _relay(
+        self, tx: Transaction, alert: Alert, contact: Person, to: Person, msg: ContactMessage
+    ) -> int | None:
+        params = {"id": alert.id, "name": contact.name}
+        if msg.what is Incoming.TEXT:
+            notice = Notice(
+                "followup.text", {**params, "text": msg.text}, protect=True, lang=to.lang
+            )
+        elif msg.what in (Incoming.LOCATION, Incoming.LIVE_LOCATION) and msg.location:
+            media: dict[str, object] = {
+                "type": "location",
+                "lat": msg.location.latitude,
+                "lon": msg.location.longitude,
+            }
+            if msg.what is Incoming.LIVE_LOCATION and msg.live_period:
+                media["live_period"] = msg.live_period
+            notice = Notice(
+                "followup.media",
+                params,
+                protect=True,
+                lang=to.lang,
+                media=media,
+                buttons=((Button("followup.location_button", f"al:{alert.id}", params),),),
+            )
+        elif msg.what is Incoming.LIVE_EDIT and msg.location:
+            return await self._relay_live_edit(tx, alert, to, msg.location)
+        elif msg.what in (Incoming.VOICE, Incoming.PHOTO) and msg.file_id:
+            notice = Notice(
+                "followup.media",
+                params,
+                protect=True,
+                lang=to.lang,
+                media={"type": msg.what.value, "file_id": msg.file_id},
+            )
+        else:
+            return None
+        return await self.outbox.send(
+            tx, to.chat_id, notice, priority=Priority.ESCALATION, person_id=to.id
+        )
+
+    async def _relay_live_edit(
+        self, tx: Transaction, alert: Alert, to: Person, location: Location
+    ) -> int | None:
+        # Move the live locations we relayed, rather than send a new message per update.
+        for event in reversed(await self.alerts.events(tx, alert.id)):
+            if event.kind == "followup" and event.detail.get("what") == "live_location":
+                for ref in event.detail.get("relayed", []):
+                    state = await self.outbox.repo.person_of(tx, ref)
+                    if state == to.id:
+                        return await self.outbox.edit(
+                            tx,
+                            to.chat_id,
+                            Notice(
+                                "followup.media",
+                                {},
+                                lang=to.lang,
+                                media={
+                                    "type": "location",
+                                    "lat": location.latitude,
+                                    "lon": location.longitude,
+                                },
+                            ),
+                            ref_id=ref,
+                            priority=Priority.ESCALATION,
+                            person_id=to.id,
+                        )
+                break
+        return None
+
+    async def _to_contact(self, tx: Transaction, contact: Person, key: str, now: datetime) -> None:
+        """A short neutral line to a contact, deleted after the reply TTL."""
+        row = await self.outbox.send(
+            tx,
+            contact.chat_id,
+            Notice(key, lang=contact.lang),
+            priority=Priority.FIRST_PAGE,
+            person_id=contact.id,
+        )
+        if row is not None:
+            await self.outbox.delete(
+                tx,
+                contact.chat_id,
+                ref_id=row,
+                not_before=now + self.reply_ttl,
+                person_id=contact.id,
+            )
+
+    # -- escalation ----------------------------------------------------------------------
+
+    async def _enter(
+        self,
+        tx: Transaction,
+        alert: Alert,
+        policy: Policy,
+        plan: Plan,
+        everyone: list[Person],
+        now: datetime,
+        priority: Priority,
+        *,
+        state: AlertState = AlertState.TRIGGERED,
+    ) -> bool:
+        """Apply a plan: note skipped steps, page the step that has people, or go UNANSWERED."""
+        for pos in plan.skipped:
+            await self.alerts.add_event(
+                tx, alert.id, "step_skipped", now, detail={"step": pos.step + 1, "pass": pos.pass_}
+            )
+        if plan.paged is not None:
+            pos = plan.paged.pos
+            due = now + timedelta(seconds=policy.steps[pos.step].delay_s)
+            if not await self.alerts.move(
+                tx,
+                alert,
+                step=pos.step,
+                pass_=pos.pass_,
+                now=now,
+                next_escalation_at=due,
+                state=state,
+            ):
+                return False
+            moved = await self.alerts.get(tx, alert.id)
+            assert moved is not None
+            await self._page(tx, moved, policy, plan.paged.targets, pos, now, priority, "paged")
+            return True
+        if not await self.alerts.move(
+            tx,
+            alert,
+            step=alert.step,
+            pass_=alert.pass_,
+            now=now,
+            next_escalation_at=None,
+            unanswered=True,
+            state=state,
+        ):
+            return False
+        moved = await self.alerts.get(tx, alert.id)
+        assert moved is not None
+        everyone_staff = pageable(everyone)
+        if not everyone_staff:
+            await self.alerts.add_event(tx, alert.id, "nobody", now)
+            log.error("alert %d: no one at all can be paged", alert.id)
+            return True
+        await self._page(
+            tx,
+            moved,
+            policy,
+            everyone_staff,
+            Position(moved.pass_, -1),
+            now,
+            Priority.ESCALATION,
+            "unanswered",
+        )
+        return True
+
+    async def _page(
+        self,
+        tx: Transaction,
+        alert: Alert,
+        policy: Policy | None,
+        targets: list[Person],
+        pos: Position,
+        now: datetime,
+        priority: Priority,
+        event: str,
+    ) -> None:
+        contact_name = await self._contact_name(tx, alert)
+        for person in targets:
+            body = alert_text.page_body(alert, contact_name, person, policy)
+            if event == "unanswered":
+                body = text("page.unanswered", person.lang) + "\n\n" + body
+            notice = Notice(
+                "text.block",
+                {"text": body + "\n\n" + text("page.how", person.lang, id=alert.id)},
+                buttons=(
+                    (
+                        Button("button.ack", f"ack:{alert.id}"),
+                        Button("button.resolve", f"res:{alert.id}"),
+                    ),
+                ),
+                protect=True,
+                lang=person.lang,
+            )
+            row = await self.outbox.send(
+                tx, person.chat_id, notice, priority=priority, person_id=person.id
+            )
+            await self.alerts.add_page(
+                tx,
+                alert_id=alert.id,
+                person_id=person.id,
+                pass_=pos.pass_,
+                step=pos.step,
+                outbox_id=row,
+                now=now,
+            )
+        await self.alerts.add_event(
+            tx,
+            alert.id,
+            event,
+            now,
+            detail={"step": pos.step + 1, "pass": pos.pass_, "names": [p.name for p in targets]},
+        )
+        log.info(
+            "alert %d: %s %d people (pass %d, step %d)",
+            alert.id,
+            event,
+            len(targets),
+            pos.pass_,
+            pos.step + 1,
+        )
+
+    async def tick(self) -> int:
+        """Escalate every alert whose deadline has passed. Returns how many moved."""
+        now = self.clock.now()
+        moved = 0
+        for alert in await self.alerts.due_escalations(self.db, now):
+            moved += await self._safely(alert, self._escalate, now)
+        for alert in await self.alerts.due_ack_timeouts(self.db, now):
+            moved += await self._safely(alert, self._ack_timeout, now)
+        return moved
+
+    async def _safely(self, alert: Alert, step: AlertStep, now: datetime) -> int:
+        try:
+            async with self.db.transaction() as tx:
+                return int(await step(tx, alert, now))
+        except Exception as exc:  # one bad alert must not stop the others: retry it later
+            log.error(
+                "alert %d: escalation failed (%s); retrying in %s",
+                alert.id,
+                type(exc).__name__,
+                RETRY_FAILED_TICK,
+            )
+            async with self.db.transaction() as tx:
+                await self.alerts.postpone(tx, alert.id, now + RETRY_FAILED_TICK)
+            return 0
+
+    async def _escalate(self, tx: Transaction, alert: Alert, now: datetime) -> bool:
+        policy = await self.policies.get(tx, alert.policy_id) or await self.policies.default(tx)
+        everyone = await self.people.list_all(tx)
+        nxt = next_position(policy, Position(alert.pass_, alert.step))
+        return await self._enter(
+            tx, alert, policy, plan_from(policy, nxt, everyone), everyone, now, Priority.ESCALATION
+        )
+
+    async def _ack_timeout(self, tx: Transaction, alert: Alert, now: datetime) -> bool:
+        policy = await self.policies.get(tx, alert.policy_id) or await self.policies.default(tx)
+        timeout = timedelta(seconds=policy.ack_timeout_s)
+        acker = await self.people.get(tx, alert.ack_by) if alert.ack_by else None
+        if not alert.ack_reminded and acker is not None and not acker.unreachable:
+            if not await self.alerts.ack_reminded(tx, alert, now + timeout):
+                return False
+            since = alert.ack_at or now
+            notice = Notice(
+                "text.block",
+                {
+                    "text": text(
+                        "page.reminder",
+                        acker.lang,
+                        ago=alert_text.ago(now - since),
+                        timeout=alert_text.ago(timeout),
+                    )
+                    + "\n\n"
+                    + alert_text.page_body(alert, await self._contact_name(tx, alert), acker, None)
+                },
+                buttons=((Button("button.resolve", f"res:{alert.id}"),),),
+                protect=True,
+                lang=acker.lang,
+            )
+            row = await self.outbox.send(
+                tx, acker.chat_id, notice, priority=Priority.ESCALATION, person_id=acker.id
+            )
+            await self.alerts.add_page(
+                tx,
+                alert_id=alert.id,
+                person_id=acker.id,
+                pass_=alert.pass_,
+                step=-1,
+                outbox_id=row,
+                now=now,
+            )
+            await self.alerts.add_event(tx, alert.id, "reminder", now, detail={"name": acker.name})
+            return True
+        everyone = await self.people.list_all(tx)
+        await self.alerts.add_event(tx, alert.id, "resumed", now)
+        return await self._enter(
+            tx,
+            alert,
+            policy,
+            plan_from(policy, START, everyone),
+            everyone,
+            now,
+            Priority.ESCALATION,
+        )
+
+    # -- responders and coordinators -----------------------------------------------------
+
+    async def visible_alert(self, actor: Person, alert_id: int) -> Alert:
+        """The alert, if `actor` may see and act on it: paged for it, or a coordinator."""
+        alert = await self.alerts.get(self.db, alert_id)
+        if alert is None or not await self._may_act(actor, alert):
+            if alert is not None:
+                log.warning(
+                    "person %d refused on alert %d: not paged, not a coordinator",
+                    actor.id,
+                    alert_id,
+                )
+            raise NotFound("alert.not_found", id=alert_id)
+        return alert
+
+    async def _may_act(self, actor: Person, alert: Alert) -> bool:
+        if actor.has(Role.COORDINATOR):
+            return True
+        if not actor.is_staff:
+            return False
+        return alert.id in await self.alerts.alerts_paged_to(self.db, actor.id)
+
+    async def acknowledge(self, actor: Person, alert_id: int, *, reply: bool) -> Alert:
+        await self.visible_alert(actor, alert_id)
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            alert = await self.alerts.get(tx, alert_id)
+            assert alert is not None
+            if alert.state is not AlertState.TRIGGERED:
+                who = await self._name_of(
+                    tx,
+                    alert.ack_by if alert.state is AlertState.ACKNOWLEDGED else alert.resolved_by,
+                )
+                key = (
+                    "alert.already_acked"
+                    if alert.state is AlertState.ACKNOWLEDGED
+                    else "alert.already_resolved"
+                )
+                raise InvalidInput(key, id=alert.id, name=who)
+            policy = await self.policies.get(tx, alert.policy_id) or await self.policies.default(tx)
+            deadline = now + timedelta(seconds=policy.ack_timeout_s)
+            if not await self.alerts.acknowledge(tx, alert.id, actor.id, now, deadline):
+                raise InvalidInput("alert.already_acked", id=alert.id, name="?")
+            await self.alerts.add_event(
+                tx, alert.id, "acknowledged", now, actor_id=actor.id, detail={"name": actor.name}
+            )
+            acked = await self.alerts.get(tx, alert.id)
+            assert acked is not None
+            await self._edit_pages(tx, acked, "page.acked", actor, now, resolve_button=True)
+            if acked.contact_id is not None:
+                contact = await self.people.get(tx, acked.contact_id)
+                if contact is not None:
+                    await self._to_contact(tx, contact, "contact.on_it", now)
+            if reply:
+                await self.outbox.send(
+                    tx,
+                    actor.chat_id,
+                    Notice("alert.acked_by_you", {"id": alert.id}, lang=actor.lang),
+                    person_id=actor.id,
+                )
+        log.info("alert %d acknowledged by person %d", alert_id, actor.id)
+        return acked
+
+    async def resolve(
+        self, actor: Person, alert_id: int, note: str | None, *, reply: bool
+    ) -> Alert:
+        await self.visible_alert(actor, alert_id)
+        note = " ".join(note.split()) if note else None
+        if note and len(note) > MAX_NOTE:
+            raise InvalidInput("alert.note_too_long", max=MAX_NOTE)
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            alert = await self.alerts.get(tx, alert_id)
+            assert alert is not None
+            if not await self.alerts.resolve(tx, alert.id, actor.id, now, note):
+                raise InvalidInput(
+                    "alert.already_resolved",
+                    id=alert.id,
+                    name=await self._name_of(tx, alert.resolved_by),
+                )
+            detail: dict[str, object] = {"name": actor.name}
+            if note:
+                detail["note"] = note
+            await self.alerts.add_event(
+                tx, alert.id, "resolved", now, actor_id=actor.id, detail=detail
+            )
+            resolved = await self.alerts.get(tx, alert.id)
+            assert resolved is not None
+            await self._edit_pages(
+                tx,
+                resolved,
+                "page.resolved_note" if note else "page.resolved",
+                actor,
+                now,
+                resolve_button=False,
+                note=note,
+            )
+            if reply:
+                await self.outbox.send(
+                    tx,
+                    actor.chat_id,
+                    Notice("alert.resolved_by_you", {"id": alert.id}, lang=actor.lang),
+                    person_id=actor.id,
+                )
+        log.info("alert %d resolved by person %d", alert_id, actor.id)
+        return resolved
+
+    async def _edit_pages(
+        self,
+        tx: Transaction,
+        alert: Alert,
+        key: str,
+        actor: Person,
+        now: datetime,
+        *,
+        resolve_button: bool,
+        note: str | None = None,
+    ) -> None:
+        contact_name = await self._contact_name(tx, alert)
+        for page in await self.alerts.pages(tx, alert.id):
+            if page.outbox_id is None or page.delivery is PageDelivery.FAILED:
+                continue
+            reader = await self.people.get(tx, page.person_id)
+            if reader is None:
+                continue
+            status = text(
+                key,
+                reader.lang,
+                name=actor.name,
+                time=alert_text.when(now, reader),
+                note=note or "",
+            )
+            body = alert_text.page_body(alert, contact_name, reader, None)
+            buttons = ((Button("button.resolve", f"res:{alert.id}"),),) if resolve_button else ()
+            await self.outbox.edit(
+                tx,
+                reader.chat_id,
+                Notice(
+                    "text.block",
+                    {"text": f"{body}\n\n{status}"},
+                    buttons=buttons,
+                    protect=True,
+                    lang=reader.lang,
+                ),
+                ref_id=page.outbox_id,
+                priority=Priority.ESCALATION,
+                person_id=reader.id,
+            )
+
+    async def list_open(self, actor: Person) -> None:
+        """Reply with the open alerts `actor` may see."""
+        if not actor.is_staff:
+            raise NotAllowed("error.not_allowed")
+        alerts = await self.alerts.open_alerts(self.db)
+        if not actor.has(Role.COORDINATOR):
+            mine = await self.alerts.alerts_paged_to(self.db, actor.id)
+            alerts = [a for a in alerts if a.id in mine]
+        async with self.db.transaction() as tx:
+            if not alerts:
+                await self.outbox.send(
+                    tx, actor.chat_id, Notice("alerts.none", lang=actor.lang), person_id=actor.id
+                )
+                return
+            lines = [text("alerts.header", actor.lang, count=len(alerts))]
+            for alert in alerts:
+                lines.append(
+                    alert_text.alert_line(
+                        alert,
+                        await self._contact_name(tx, alert),
+                        await self._name_of(tx, alert.ack_by) if alert.ack_by else None,
+                        actor,
+                    )
+                )
+            await self._send_long(tx, actor, lines)
+
+    async def show_timeline(self, actor: Person, alert_id: int) -> None:
+        alert = await self.visible_alert(actor, alert_id)
+        async with self.db.transaction() as tx:
+            events = await self.alerts.events(tx, alert.id)
+            pages = [
+                (p, await self._name_of(tx, p.person_id))
+                for p in await self.alerts.pages(tx, alert.id)
+            ]
+            body = alert_text.timeline(
+                alert,
+                await self._contact_name(tx, alert),
+                await self._name_of(tx, alert.ack_by) if alert.ack_by else None,
+                events,
+                pages,
+                actor,
+            )
+            await self._send_long(tx, actor, body.split("\n"))
+
+    async def _send_long(self, tx: Transaction, actor: Person, lines: list[str]) -> None:
+        from bot.people import chunk_lines
+
+        for block in chunk_lines(lines):
+            await self.outbox.send(
+                tx,
+                actor.chat_id,
+                Notice("text.block", {"text": block}, lang=actor.lang),
+                person_id=actor.id,
+            )
+
+    # -- delivery results ----------------------------------------------------------------
+
+    async def _delivered(self, done: Delivered) -> None:
+        page = await self.alerts.page_for_outbox(self.db, done.item.id)
+        if page is None:
+            return
+        async with self.db.transaction() as tx:
+            await self.alerts.set_delivery(tx, page.id, PageDelivery.DELIVERED)
+
+    async def _failed(self, item: OutboxItem, err: DeliveryError) -> None:
+        now = self.clock.now()
+        escalate = False
+        async with self.db.transaction() as tx:
+            person = await self.people.get(tx, item.person_id) if item.person_id else None
+            forbidden = err.reason.startswith("Forbidden")
+            if person is not None and forbidden and person.is_staff:
+                await self.people.set_unreachable(tx, person.id, now)
+            page = await self.alerts.page_for_outbox(tx, item.id)
+            if page is None:
+                return
+            await self.alerts.set_delivery(tx, page.id, PageDelivery.FAILED)
+            name = person.name if person else "?"
+            await self.alerts.add_event(
+                tx,
+                page.alert_id,
+                "delivery_failed",
+                now,
+                detail={"name": name, "reason": err.reason},
+            )
+            if forbidden:
+                await self.alerts.add_event(
+                    tx, page.alert_id, "unreachable", now, detail={"name": name}
+                )
+            alert = await self.alerts.get(tx, page.alert_id)
+            if (
+                alert is not None
+                and alert.state is AlertState.TRIGGERED
+                and (page.pass_, page.step) == (alert.pass_, alert.step)
+            ):
+                same_step = [
+                    p
+                    for p in await self.alerts.pages(tx, alert.id)
+                    if (p.pass_, p.step) == (alert.pass_, alert.step)
+                ]
+                unreached = all(p.delivery is PageDelivery.FAILED for p in same_step)
+                if unreached and await self.alerts.escalate_now(tx, alert.id, now):
+                    await self.alerts.add_event(
+                        tx, alert.id, "step_unreached", now, detail={"step": alert.step + 1}
+                    )
+                    escalate = True
+        if escalate:
+            await self.tick()
+
+    async def _contact_name(self, tx: Transaction, alert: Alert) -> str:
+        return await self._name_of(tx, alert.contact_id)
+
+    async def _name_of(self, tx: Transaction, person_id: int | None) -> str:
+        if person_id is None:
+            return "?"
+        person = await self.people.get(tx, person_id)
+        return person.name if person else "?"

@@ -1,0 +1,96 @@
+"""Contacts: every message they send is a panic or a follow-up on their open alert.
+
+Runs in its own handler group before the shared handlers, so a contact's message never
+reaches anything else; /help and /start fall through to the shared handlers.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from telegram import Message, Update
+from telegram.ext import ApplicationHandlerStop
+
+from bot.alerts import ContactMessage, Incoming
+from bot.app import NabatContext
+from handlers.common import answer_quietly
+from storage.models import Location, Role
+
+PANIC_COMMANDS = ("panic", "sos")
+SHARED_COMMANDS = ("help", "start")
+
+
+def _command(msg: Message) -> str | None:
+    if msg.text and msg.text.startswith("/"):
+        return msg.text.split()[0][1:].split("@")[0].lower()
+    return None
+
+
+def _seconds(period: int | timedelta | None) -> int | None:
+    if isinstance(period, timedelta):
+        return int(period.total_seconds())
+    return period
+
+
+def parse(update: Update) -> ContactMessage | None:
+    """The update as a ContactMessage, or None if it is not something a contact sends us."""
+    if update.edited_message is not None:
+        edited = update.edited_message
+        if edited.location is not None:
+            return ContactMessage(
+                Incoming.LIVE_EDIT,
+                edited.message_id,
+                location=Location(edited.location.latitude, edited.location.longitude, True),
+            )
+        return None
+    msg = update.message
+    if msg is None:
+        return None
+    if msg.location is not None:
+        live = msg.location.live_period is not None
+        return ContactMessage(
+            Incoming.LIVE_LOCATION if live else Incoming.LOCATION,
+            msg.message_id,
+            location=Location(msg.location.latitude, msg.location.longitude, live),
+            live_period=_seconds(msg.location.live_period) if live else None,
+        )
+    if msg.voice is not None:
+        return ContactMessage(
+            Incoming.VOICE, msg.message_id, text=msg.caption or "", file_id=msg.voice.file_id
+        )
+    if msg.photo:
+        return ContactMessage(
+            Incoming.PHOTO, msg.message_id, text=msg.caption or "", file_id=msg.photo[-1].file_id
+        )
+    if msg.text is not None:
+        command = _command(msg)
+        if command in PANIC_COMMANDS:
+            rest = msg.text.split(maxsplit=1)
+            return ContactMessage(
+                Incoming.TEXT, msg.message_id, text=rest[1] if len(rest) > 1 else "", panic=True
+            )
+        return ContactMessage(Incoming.TEXT, msg.message_id, text=msg.text)
+    return None
+
+
+async def contact_update(update: Update, context: NabatContext) -> None:
+    person = context.person
+    if person is None or not person.has(Role.CONTACT):
+        return
+    if update.callback_query is not None:
+        # Contacts are never sent buttons: a press is stale or forged. Stop the spinner only.
+        await answer_quietly(update)
+        raise ApplicationHandlerStop
+    parsed = parse(update)
+    msg = update.message
+    if msg is not None and _command(msg) in SHARED_COMMANDS:
+        return  # /help, /start: the shared handlers answer
+    if parsed is None:
+        raise ApplicationHandlerStop
+    services = context.services
+    unknown_command = msg is not None and _command(msg) not in (None, *PANIC_COMMANDS)
+    # An unknown command is a follow-up while an alert is open; otherwise the shared reply.
+    if unknown_command and await services.alerts.open_alert_of(person) is None:
+        return
+    await services.alerts.contact_message(person, parsed)
+    raise ApplicationHandlerStop

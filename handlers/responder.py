@@ -1,0 +1,106 @@
+"""Responders and coordinators acting on alerts: /alerts, /alert, /ack, /resolve, buttons."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from telegram import Update
+from telegram.error import TelegramError
+
+from bot.app import NabatContext
+from bot.errors import DomainError, InvalidInput
+from bot.messages import text
+from handlers.common import replying
+from storage.models import Person
+
+log = logging.getLogger(__name__)
+
+ALERT_BUTTON_PATTERN = r"^(ack|res|al):"
+_ALERT_BUTTON = re.compile(r"^(ack|res|al):(\d{1,12})$")
+
+
+def _staff(context: NabatContext) -> Person | None:
+    person = context.person
+    return person if person is not None and person.is_staff else None
+
+
+def _alert_number(args: list[str], usage: str) -> int:
+    if not args:
+        raise InvalidInput(usage)
+    raw = args[0].removeprefix("#")
+    if not raw.isdigit() or len(raw) > 12:
+        raise InvalidInput(usage)
+    return int(raw)
+
+
+async def _not_for_you(context: NabatContext) -> None:
+    from handlers.coordinator import _unknown
+
+    await _unknown(context)
+
+
+@replying
+async def alerts(update: Update, context: NabatContext) -> None:
+    actor = _staff(context)
+    if actor is None:
+        return await _not_for_you(context)
+    await context.services.alerts.list_open(actor)
+
+
+@replying
+async def alert(update: Update, context: NabatContext) -> None:
+    actor = _staff(context)
+    if actor is None:
+        return await _not_for_you(context)
+    number = _alert_number(context.args or [], "alert.usage_show")
+    await context.services.alerts.show_timeline(actor, number)
+
+
+@replying
+async def ack(update: Update, context: NabatContext) -> None:
+    actor = _staff(context)
+    if actor is None:
+        return await _not_for_you(context)
+    number = _alert_number(context.args or [], "alert.usage_ack")
+    await context.services.alerts.acknowledge(actor, number, reply=True)
+
+
+@replying
+async def resolve(update: Update, context: NabatContext) -> None:
+    actor = _staff(context)
+    if actor is None:
+        return await _not_for_you(context)
+    args = context.args or []
+    number = _alert_number(args, "alert.usage_resolve")
+    await context.services.alerts.resolve(actor, number, " ".join(args[1:]) or None, reply=True)
+
+
+async def alert_button(update: Update, context: NabatContext) -> None:
+    """Acknowledge / Resolve / show on a page. The presser's right is checked anew."""
+    query = update.callback_query
+    assert query is not None
+    actor = _staff(context)
+    match = _ALERT_BUTTON.match(query.data or "")
+    answer: str | None = None
+    if actor is None or match is None:
+        log.info("alert button refused (update %d)", update.update_id)
+        answer = text("error.not_allowed", context.person.lang if context.person else "en")
+    else:
+        action, number = match.group(1), int(match.group(2))
+        service = context.services.alerts
+        try:
+            if action == "ack":
+                await service.acknowledge(actor, number, reply=False)
+                answer = text("callback.done", actor.lang)
+            elif action == "res":
+                await service.resolve(actor, number, None, reply=False)
+                answer = text("callback.done", actor.lang)
+            else:
+                await service.show_timeline(actor, number)
+        except DomainError as err:
+            answer = text(err.key, actor.lang, **err.params)
+    try:
+        await query.answer(answer, show_alert=answer is not None and len(answer) > 40)
+    except TelegramError as exc:
+        log.info("could not answer a callback query: %s", type(exc).__name__)

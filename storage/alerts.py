@@ -1,0 +1,345 @@
+"""Alerts, their timelines and their pages. Texts, locations and names are encrypted."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime
+from typing import Any
+
+from storage.crypto import FieldCipher
+from storage.db import Transaction, from_db_time, to_db_time
+from storage.models import (
+    Alert,
+    AlertEvent,
+    AlertKind,
+    AlertPage,
+    AlertState,
+    Location,
+    PageDelivery,
+)
+from storage.people import Queryable
+
+
+def _t(value: str | None) -> datetime | None:
+    return from_db_time(value) if value else None
+
+
+class AlertRepo:
+    def __init__(self, cipher: FieldCipher) -> None:
+        self._cipher = cipher
+
+    # -- alerts ------------------------------------------------------------------------
+
+    async def create(
+        self,
+        tx: Transaction,
+        *,
+        contact_id: int,
+        kind: AlertKind,
+        policy_id: int,
+        body: str,
+        now: datetime,
+        next_escalation_at: datetime | None,
+    ) -> int:
+        alert_id = await tx.insert(
+            "INSERT INTO alerts (contact_id, kind, state, policy_id, created_at, step, pass,"
+            " step_started_at, next_escalation_at) VALUES (?, ?, 'triggered', ?, ?, 0, 0, ?, ?)",
+            (
+                contact_id,
+                kind.value,
+                policy_id,
+                to_db_time(now),
+                to_db_time(now),
+                to_db_time(next_escalation_at) if next_escalation_at else None,
+            ),
+        )
+        await tx.execute(
+            "UPDATE alerts SET body_enc = ? WHERE id = ?",
+            (self._enc(body, "body", alert_id), alert_id),
+        )
+        return alert_id
+
+    async def get(self, q: Queryable, alert_id: int) -> Alert | None:
+        row = await q.fetchone("SELECT * FROM alerts WHERE id = ?", (alert_id,))
+        return self._decode(row) if row else None
+
+    async def open_for_contact(self, q: Queryable, contact_id: int) -> Alert | None:
+        row = await q.fetchone(
+            "SELECT * FROM alerts WHERE contact_id = ? AND state != 'resolved'"
+            " ORDER BY id DESC LIMIT 1",
+            (contact_id,),
+        )
+        return self._decode(row) if row else None
+
+    async def open_alerts(self, q: Queryable) -> list[Alert]:
+        rows = await q.fetchall("SELECT * FROM alerts WHERE state != 'resolved' ORDER BY id")
+        return [self._decode(r) for r in rows]
+
+    async def due_escalations(self, q: Queryable, now: datetime, limit: int = 200) -> list[Alert]:
+        rows = await q.fetchall(
+            "SELECT * FROM alerts WHERE state = 'triggered' AND next_escalation_at <= ?"
+            " ORDER BY next_escalation_at, id LIMIT ?",
+            (to_db_time(now), limit),
+        )
+        return [self._decode(r) for r in rows]
+
+    async def due_ack_timeouts(self, q: Queryable, now: datetime, limit: int = 200) -> list[Alert]:
+        rows = await q.fetchall(
+            "SELECT * FROM alerts WHERE state = 'acknowledged' AND ack_deadline_at <= ?"
+            " ORDER BY ack_deadline_at, id LIMIT ?",
+            (to_db_time(now), limit),
+        )
+        return [self._decode(r) for r in rows]
+
+    async def next_deadline(self, q: Queryable) -> datetime | None:
+        row = await q.fetchone(
+            "SELECT MIN(d) FROM (SELECT MIN(next_escalation_at) AS d FROM alerts"
+            " WHERE state = 'triggered' UNION ALL SELECT MIN(ack_deadline_at) FROM alerts"
+            " WHERE state = 'acknowledged')"
+        )
+        return _t(row[0]) if row else None
+
+    async def move(
+        self,
+        tx: Transaction,
+        alert: Alert,
+        *,
+        step: int,
+        pass_: int,
+        now: datetime,
+        next_escalation_at: datetime | None,
+        unanswered: bool = False,
+        state: AlertState | None = None,
+    ) -> bool:
+        """Claim the move from the alert's current position; False if someone moved it first."""
+        changed = await tx.execute(
+            "UPDATE alerts SET step = ?, pass = ?, step_started_at = ?, next_escalation_at = ?,"
+            " unanswered = ?, state = ?, ack_deadline_at = CASE WHEN ? = 'triggered' THEN NULL"
+            " ELSE ack_deadline_at END"
+            " WHERE id = ? AND step = ? AND pass = ? AND state = ? AND unanswered = ?",
+            (
+                step,
+                pass_,
+                to_db_time(now),
+                to_db_time(next_escalation_at) if next_escalation_at else None,
+                int(unanswered),
+                (state or alert.state).value,
+                (state or alert.state).value,
+                alert.id,
+                alert.step,
+                alert.pass_,
+                alert.state.value,
+                int(alert.unanswered),
+            ),
+        )
+        return changed == 1
+
+    async def acknowledge(
+        self, tx: Transaction, alert_id: int, person_id: int, now: datetime, deadline: datetime
+    ) -> bool:
+        changed = await tx.execute(
+            "UPDATE alerts SET state = 'acknowledged', ack_by = ?, ack_at = ?,"
+            " ack_deadline_at = ?, ack_reminded = 0, next_escalation_at = NULL"
+            " WHERE id = ? AND state = 'triggered'",
+            (person_id, to_db_time(now), to_db_time(deadline), alert_id),
+        )
+        return changed == 1
+
+    async def ack_reminded(self, tx: Transaction, alert: Alert, deadline: datetime) -> bool:
+        changed = await tx.execute(
+            "UPDATE alerts SET ack_reminded = 1, ack_deadline_at = ?"
+            " WHERE id = ? AND state = 'acknowledged' AND ack_reminded = 0 AND ack_deadline_at = ?",
+            (
+                to_db_time(deadline),
+                alert.id,
+                to_db_time(alert.ack_deadline_at) if alert.ack_deadline_at else None,
+            ),
+        )
+        return changed == 1
+
+    async def resolve(
+        self, tx: Transaction, alert_id: int, person_id: int, now: datetime, note: str | None
+    ) -> bool:
+        changed = await tx.execute(
+            "UPDATE alerts SET state = 'resolved', resolved_by = ?, resolved_at = ?,"
+            " next_escalation_at = NULL, ack_deadline_at = NULL"
+            " WHERE id = ? AND state != 'resolved'",
+            (person_id, to_db_time(now), alert_id),
+        )
+        if changed == 1 and note:
+            await tx.execute(
+                "UPDATE alerts SET resolution_enc = ? WHERE id = ?",
+                (self._enc(note, "resolution", alert_id), alert_id),
+            )
+        return changed == 1
+
+    async def set_location(self, tx: Transaction, alert_id: int, location: Location) -> None:
+        data = {"lat": location.latitude, "lon": location.longitude, "live": location.live}
+        await tx.execute(
+            "UPDATE alerts SET location_enc = ? WHERE id = ?",
+            (self._enc(json.dumps(data), "location", alert_id), alert_id),
+        )
+
+    async def postpone(self, tx: Transaction, alert_id: int, until: datetime) -> None:
+        """Push a deadline that could not be handled forward, so one bad alert cannot spin."""
+        await tx.execute(
+            "UPDATE alerts SET next_escalation_at = CASE WHEN state = 'triggered'"
+            " AND next_escalation_at IS NOT NULL THEN ? ELSE next_escalation_at END,"
+            " ack_deadline_at = CASE WHEN state = 'acknowledged' THEN ? ELSE ack_deadline_at END"
+            " WHERE id = ?",
+            (to_db_time(until), to_db_time(until), alert_id),
+        )
+
+    async def escalate_now(self, tx: Transaction, alert_id: int, now: datetime) -> bool:
+        changed = await tx.execute(
+            "UPDATE alerts SET next_escalation_at = ? WHERE id = ? AND state = 'triggered'"
+            " AND next_escalation_at > ?",
+            (to_db_time(now), alert_id, to_db_time(now)),
+        )
+        return changed == 1
+
+    # -- timeline ------------------------------------------------------------------------
+
+    async def add_event(
+        self,
+        tx: Transaction,
+        alert_id: int,
+        kind: str,
+        now: datetime,
+        *,
+        actor_id: int | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> int:
+        event_id = await tx.insert(
+            "INSERT INTO alert_events (alert_id, at, kind, actor_id) VALUES (?, ?, ?, ?)",
+            (alert_id, to_db_time(now), kind, actor_id),
+        )
+        if detail:
+            await tx.execute(
+                "UPDATE alert_events SET detail_enc = ? WHERE id = ?",
+                (
+                    self._cipher.encrypt(
+                        json.dumps(detail, sort_keys=True),
+                        table="alert_events",
+                        column="detail",
+                        row_id=event_id,
+                    ),
+                    event_id,
+                ),
+            )
+        return event_id
+
+    async def events(self, q: Queryable, alert_id: int) -> list[AlertEvent]:
+        rows = await q.fetchall(
+            "SELECT * FROM alert_events WHERE alert_id = ? ORDER BY id", (alert_id,)
+        )
+        out = []
+        for r in rows:
+            detail = (
+                json.loads(
+                    self._cipher.decrypt_str(
+                        r["detail_enc"], table="alert_events", column="detail", row_id=r["id"]
+                    )
+                )
+                if r["detail_enc"] is not None
+                else {}
+            )
+            out.append(
+                AlertEvent(
+                    r["id"], r["alert_id"], from_db_time(r["at"]), r["kind"], r["actor_id"], detail
+                )
+            )
+        return out
+
+    # -- pages ---------------------------------------------------------------------------
+
+    async def add_page(
+        self,
+        tx: Transaction,
+        *,
+        alert_id: int,
+        person_id: int,
+        pass_: int,
+        step: int,
+        outbox_id: int | None,
+        now: datetime,
+    ) -> int:
+        return await tx.insert(
+            "INSERT INTO alert_pages (alert_id, person_id, pass, step, outbox_id, paged_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (alert_id, person_id, pass_, step, outbox_id, to_db_time(now)),
+        )
+
+    async def pages(self, q: Queryable, alert_id: int) -> list[AlertPage]:
+        rows = await q.fetchall(
+            "SELECT * FROM alert_pages WHERE alert_id = ? ORDER BY id", (alert_id,)
+        )
+        return [self._page(r) for r in rows]
+
+    async def page_for_outbox(self, q: Queryable, outbox_id: int) -> AlertPage | None:
+        row = await q.fetchone("SELECT * FROM alert_pages WHERE outbox_id = ?", (outbox_id,))
+        return self._page(row) if row else None
+
+    async def set_delivery(self, tx: Transaction, page_id: int, delivery: PageDelivery) -> None:
+        await tx.execute(
+            "UPDATE alert_pages SET delivery = ? WHERE id = ?", (delivery.value, page_id)
+        )
+
+    async def alerts_paged_to(self, q: Queryable, person_id: int) -> set[int]:
+        rows = await q.fetchall(
+            "SELECT DISTINCT alert_id FROM alert_pages WHERE person_id = ?", (person_id,)
+        )
+        return {r[0] for r in rows}
+
+    # -- decoding ------------------------------------------------------------------------
+
+    def _enc(self, text: str, column: str, alert_id: int) -> bytes:
+        return self._cipher.encrypt(text, table="alerts", column=column, row_id=alert_id)
+
+    def _dec(self, blob: bytes | None, column: str, alert_id: int) -> str | None:
+        if blob is None:
+            return None
+        return self._cipher.decrypt_str(blob, table="alerts", column=column, row_id=alert_id)
+
+    def _decode(self, r: sqlite3.Row) -> Alert:
+        aid = r["id"]
+        loc_json = self._dec(r["location_enc"], "location", aid)
+        location = None
+        if loc_json:
+            data = json.loads(loc_json)
+            location = Location(data["lat"], data["lon"], data.get("live", False))
+        return Alert(
+            id=aid,
+            contact_id=r["contact_id"],
+            kind=AlertKind(r["kind"]),
+            state=AlertState(r["state"]),
+            policy_id=r["policy_id"],
+            body=self._dec(r["body_enc"], "body", aid) or "",
+            location=location,
+            created_at=from_db_time(r["created_at"]),
+            step=r["step"],
+            pass_=r["pass"],
+            step_started_at=from_db_time(r["step_started_at"]),
+            next_escalation_at=_t(r["next_escalation_at"]),
+            unanswered=bool(r["unanswered"]),
+            ack_by=r["ack_by"],
+            ack_at=_t(r["ack_at"]),
+            ack_deadline_at=_t(r["ack_deadline_at"]),
+            ack_reminded=bool(r["ack_reminded"]),
+            resolved_by=r["resolved_by"],
+            resolved_at=_t(r["resolved_at"]),
+            resolution=self._dec(r["resolution_enc"], "resolution", aid),
+        )
+
+    def _page(self, r: sqlite3.Row) -> AlertPage:
+        return AlertPage(
+            r["id"],
+            r["alert_id"],
+            r["person_id"],
+            r["pass"],
+            r["step"],
+            r["outbox_id"],
+            from_db_time(r["paged_at"]),
+            PageDelivery(r["delivery"]),
+        )
