@@ -96,6 +96,15 @@ class AlertService:
 
     # -- contacts ------------------------------------------------------------------------
 
+    async def forget(self, contact: Person, message_id: int) -> None:
+        """Delete a contact's own message from their chat, when the setting says so."""
+        if not self.delete_contact_messages:
+            return
+        async with self.db.transaction() as tx:
+            await self.outbox.delete(
+                tx, contact.chat_id, message_id=message_id, person_id=contact.id
+            )
+
     async def open_alert_of(self, contact: Person) -> Alert | None:
         return await self.alerts.open_for_contact(self.db, contact.id)
 
@@ -199,23 +208,10 @@ class AlertService:
                 "followup.text", {**params, "text": msg.text}, protect=True, lang=to.lang
             )
         elif msg.what in (Incoming.LOCATION, Incoming.LIVE_LOCATION) and msg.location:
-            media: dict[str, object] = {
-                "type": "location",
-                "lat": msg.location.latitude,
-                "lon": msg.location.longitude,
-            }
-            if msg.what is Incoming.LIVE_LOCATION and msg.live_period:
-                media["live_period"] = msg.live_period
-            notice = Notice(
-                "followup.media",
-                params,
-                protect=True,
-                lang=to.lang,
-                media=media,
-                buttons=((Button("followup.location_button", f"al:{alert.id}", params),),),
-            )
+            live = msg.live_period if msg.what is Incoming.LIVE_LOCATION else None
+            notice = self._location_notice(alert, contact.name, to, msg.location, live)
         elif msg.what is Incoming.LIVE_EDIT and msg.location:
-            return await self._relay_live_edit(tx, alert, to, msg.location)
+            return await self._relay_live_edit(tx, alert, contact.name, to, msg.location)
         elif msg.what in (Incoming.VOICE, Incoming.PHOTO) and msg.file_id:
             notice = Notice(
                 "followup.media",
@@ -230,30 +226,33 @@ class AlertService:
             tx, to.chat_id, notice, priority=Priority.ESCALATION, person_id=to.id
         )
 
+    @staticmethod
+    def _location_notice(
+        alert: Alert, contact_name: str, to: Person, location: Location, live_period: int | None
+    ) -> Notice:
+        """A relayed location; its button names the alert, since a map pin cannot."""
+        media: dict[str, object] = {
+            "type": "location", "lat": location.latitude, "lon": location.longitude,
+        }
+        if live_period:
+            media["live_period"] = live_period
+        params = {"id": alert.id, "name": contact_name}
+        return Notice(
+            "followup.media", params, protect=True, lang=to.lang, media=media,
+            buttons=((Button("followup.location_button", f"al:{alert.id}", params),),),
+        )
+
     async def _relay_live_edit(
-        self, tx: Transaction, alert: Alert, to: Person, location: Location
+        self, tx: Transaction, alert: Alert, contact_name: str, to: Person, location: Location
     ) -> int | None:
         # Move the live locations we relayed, rather than send a new message per update.
         for event in reversed(await self.alerts.events(tx, alert.id)):
             if event.kind == "followup" and event.detail.get("what") == "live_location":
                 for ref in event.detail.get("relayed", []):
-                    state = await self.outbox.repo.person_of(tx, ref)
-                    if state == to.id:
+                    if await self.outbox.repo.person_of(tx, ref) == to.id:
+                        notice = self._location_notice(alert, contact_name, to, location, None)
                         return await self.outbox.edit(
-                            tx,
-                            to.chat_id,
-                            Notice(
-                                "followup.media",
-                                {},
-                                lang=to.lang,
-                                media={
-                                    "type": "location",
-                                    "lat": location.latitude,
-                                    "lon": location.longitude,
-                                },
-                            ),
-                            ref_id=ref,
-                            priority=Priority.ESCALATION,
+                            tx, to.chat_id, notice, ref_id=ref, priority=Priority.ESCALATION,
                             person_id=to.id,
                         )
                 break

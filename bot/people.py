@@ -90,6 +90,7 @@ class PeopleService:
         *,
         bot_username: str,
         invite_ttl: timedelta,
+        contact_reply_ttl: timedelta = timedelta(minutes=10),
     ) -> None:
         self.db = db
         self.people = people
@@ -99,6 +100,7 @@ class PeopleService:
         self.clock = clock
         self.bot_username = bot_username
         self.invite_ttl = invite_ttl
+        self.contact_reply_ttl = contact_reply_ttl
 
     # -- who is this -------------------------------------------------------------------
 
@@ -380,7 +382,16 @@ class PeopleService:
             await self.outbox.send(tx, chat_id, notice)
 
     async def _say(self, tx: Transaction, person: Person, notice: Notice) -> None:
-        await self.outbox.send(tx, person.chat_id, notice, person_id=person.id)
+        row = await self.outbox.send(tx, person.chat_id, notice, person_id=person.id)
+        if row is not None and person.has(Role.CONTACT):
+            # Nothing the bot says stays long in a contact's chat: their phone may be read.
+            await self.outbox.delete(
+                tx,
+                person.chat_id,
+                ref_id=row,
+                not_before=self.clock.now() + self.contact_reply_ttl,
+                person_id=person.id,
+            )
 
     def _require_coordinator(self, actor: Person) -> None:
         if not actor.has(Role.COORDINATOR):

@@ -67,6 +67,7 @@ class Services:
             clock,
             bot_username=bot_username,
             invite_ttl=settings.invite_ttl,
+            contact_reply_ttl=settings.contact_reply_ttl,
         )
         gate = GateService(
             db, GateRepo(), people_repo, outbox, clock, stranger_reply=settings.stranger_reply

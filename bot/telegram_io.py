@@ -117,6 +117,7 @@ class TelegramSender:
                 message_id=message_id,
                 latitude=media["lat"],
                 longitude=media["lon"],
+                reply_markup=_markup(rendered),
             )
         else:
             call = self._bot.edit_message_text(

@@ -93,6 +93,10 @@ async def start(update: Update, context: NabatContext) -> None:
     outcome, person = await services.people.enrol(
         token=token, telegram_id=user.id, telegram_name=user.full_name
     )
+    if outcome is EnrolOutcome.ENROLLED and person is not None and person.has(Role.CONTACT):
+        # The invitation token has no business staying in a contact's chat.
+        assert update.message is not None
+        await services.alerts.forget(person, update.message.message_id)
     if outcome is EnrolOutcome.ENROLLED and context.person is None:
         await services.gate.enrolled(user.id)
     elif outcome is EnrolOutcome.REFUSED and person is None and context.stranger_may_reply:

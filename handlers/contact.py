@@ -6,8 +6,6 @@ reaches anything else; /help and /start fall through to the shared handlers.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from telegram import Message, Update
 from telegram.ext import ApplicationHandlerStop
 
@@ -26,12 +24,6 @@ def _command(msg: Message) -> str | None:
     return None
 
 
-def _seconds(period: int | timedelta | None) -> int | None:
-    if isinstance(period, timedelta):
-        return int(period.total_seconds())
-    return period
-
-
 def parse(update: Update) -> ContactMessage | None:
     """The update as a ContactMessage, or None if it is not something a contact sends us."""
     if update.edited_message is not None:
@@ -47,12 +39,14 @@ def parse(update: Update) -> ContactMessage | None:
     if msg is None:
         return None
     if msg.location is not None:
-        live = msg.location.live_period is not None
+        # Read the wire value: PTB 22 warns on the attribute while it moves to timedelta.
+        period = msg.location.to_dict().get("live_period")
+        live = period is not None
         return ContactMessage(
             Incoming.LIVE_LOCATION if live else Incoming.LOCATION,
             msg.message_id,
             location=Location(msg.location.latitude, msg.location.longitude, live),
-            live_period=_seconds(msg.location.live_period) if live else None,
+            live_period=int(period) if period is not None else None,
         )
     if msg.voice is not None:
         return ContactMessage(
@@ -84,7 +78,9 @@ async def contact_update(update: Update, context: NabatContext) -> None:
     parsed = parse(update)
     msg = update.message
     if msg is not None and _command(msg) in SHARED_COMMANDS:
-        return  # /help, /start: the shared handlers answer
+        # /help, /start: the shared handlers answer; the command itself leaves the chat.
+        await context.services.alerts.forget(person, msg.message_id)
+        return
     if parsed is None:
         raise ApplicationHandlerStop
     services = context.services

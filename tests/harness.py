@@ -120,6 +120,13 @@ class BotHarness:
         await self.replies(user, before + 1, what=f"a reply to {text!r}")
         return str(user.visible[before].text)
 
+    async def advance(self, seconds: float) -> None:
+        """Move the clock, run the escalation tick as the scheduler would, and settle."""
+        self.clock.advance(seconds)
+        await self.services.alerts.tick()
+        self.services.outbox.wake()
+        await self.settle()
+
     async def quiet(self, user: SimUser, count: int) -> None:
         """Assert that `user` still has exactly `count` messages once the bot is idle."""
         await self.settle()

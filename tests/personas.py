@@ -8,8 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.clock import FakeClock
-from tests.factories import T0
 from tests.harness import BotHarness, enrol, token_from
 from tests.telegram_emulator import Emulator, SimUser
 
@@ -29,11 +27,6 @@ class Cast:
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(T0)
-
-
-@pytest.fixture
 async def harness(
     emulator: Emulator, tmp_path: Path, clock: FakeClock
 ) -> AsyncIterator[BotHarness]:
@@ -48,11 +41,14 @@ async def harness(
 @pytest.fixture
 def cast(emulator: Emulator) -> Cast:
     return Cast(
-        coordinator=emulator.user(COORDINATOR[0], COORDINATOR[1].split()[0],
-                                  last_name=COORDINATOR[1].split()[1]),
+        coordinator=emulator.user(
+            COORDINATOR[0], COORDINATOR[1].split()[0], last_name=COORDINATOR[1].split()[1]
+        ),
         responders=[emulator.user(i, n.split()[0], last_name=n.split()[1]) for i, n in RESPONDERS],
         contacts=[emulator.user(i, n.split()[0], last_name=n.split()[1]) for i, n in CONTACTS],
-        stranger=emulator.user(STRANGER[0], STRANGER[1].split()[0], last_name=STRANGER[1].split()[1]),
+        stranger=emulator.user(
+            STRANGER[0], STRANGER[1].split()[0], last_name=STRANGER[1].split()[1]
+        ),
     )
 
 
@@ -70,4 +66,7 @@ async def enrolled(harness: BotHarness, cast: Cast) -> Cast:
         result = await harness.cli("invite", "--role", role, "--name", name)
         assert result.code == 0, result.out
         await enrol(harness, user, token_from(result.out))
+    # Let the contacts' greetings expire, so each scenario starts with clean chats.
+    await harness.advance(harness.services.settings.contact_reply_ttl.total_seconds())
+    assert all(not c.visible for c in cast.contacts)
     return cast
