@@ -232,13 +232,19 @@ class AlertService:
     ) -> Notice:
         """A relayed location; its button names the alert, since a map pin cannot."""
         media: dict[str, object] = {
-            "type": "location", "lat": location.latitude, "lon": location.longitude,
+            "type": "location",
+            "lat": location.latitude,
+            "lon": location.longitude,
         }
         if live_period:
             media["live_period"] = live_period
         params = {"id": alert.id, "name": contact_name}
         return Notice(
-            "followup.media", params, protect=True, lang=to.lang, media=media,
+            "followup.media",
+            params,
+            protect=True,
+            lang=to.lang,
+            media=media,
             buttons=((Button("followup.location_button", f"al:{alert.id}", params),),),
         )
 
@@ -252,7 +258,11 @@ class AlertService:
                     if await self.outbox.repo.person_of(tx, ref) == to.id:
                         notice = self._location_notice(alert, contact_name, to, location, None)
                         return await self.outbox.edit(
-                            tx, to.chat_id, notice, ref_id=ref, priority=Priority.ESCALATION,
+                            tx,
+                            to.chat_id,
+                            notice,
+                            ref_id=ref,
+                            priority=Priority.ESCALATION,
                             person_id=to.id,
                         )
                 break

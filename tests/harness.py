@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import io
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,8 +43,14 @@ class BotHarness:
         self.handled: set[int] = set()
         # The key ring file is created once, as `nabat keygen` would.
         if not (root / "keys.json").exists():
-            assert main(["keygen", "--output", str(root / "keys.json")], self.env,
-                        configure_logging=False) == 0
+            assert (
+                main(
+                    ["keygen", "--output", str(root / "keys.json")],
+                    self.env,
+                    configure_logging=False,
+                )
+                == 0
+            )
 
     @property
     def services(self) -> Services:
@@ -108,7 +113,8 @@ class BotHarness:
     async def replies(self, user: SimUser, count: int, what: str = "") -> list[Any]:
         """Wait until `user` has `count` visible messages from the bot; return them."""
         await self.emu.wait_for(
-            lambda: len(user.visible) >= count, timeout=10.0,
+            lambda: len(user.visible) >= count,
+            timeout=10.0,
             what=what or f"{count} messages to {user.id}",
         )
         return user.visible
@@ -139,7 +145,8 @@ class BotHarness:
         for _ in range(400):
             pending = await self.services.db.fetchone(
                 "SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'sending')"
-                " AND not_before <= ?", (_now(self.clock),),
+                " AND not_before <= ?",
+                (_now(self.clock),),
             )
             busy = self.services.outbox.busy
             handled = set(self.emu.update_ids) <= self.handled

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.clock import FakeClock
 from tests.harness import BotHarness, enrol, token_from
 from tests.telegram_emulator import Emulator, SimUser
 

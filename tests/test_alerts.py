@@ -84,8 +84,9 @@ async def test_acknowledging_stops_every_later_page_and_tells_everyone(
     contact, anna, boris = enrolled.contacts[0], *enrolled.responders
     await panic(harness, contact)
     await anna.press_button("Acknowledge")
-    await harness.emu.wait_for(lambda: "Acknowledged by" in str(boris.visible[-1].text),
-                               what="Boris's page edited")
+    await harness.emu.wait_for(
+        lambda: "Acknowledged by" in str(boris.visible[-1].text), what="Boris's page edited"
+    )
     await harness.settle()
     for responder in (anna, boris):
         page = responder.visible[-1]
@@ -262,7 +263,7 @@ async def test_only_people_paged_for_an_alert_and_coordinators_may_act_on_it(
     await enrol(harness, newcomer, token_from(result.out))
     reply = await harness.reply_to(newcomer, "/ack 1")
     assert reply.startswith("There is no alert #1 you can see.")
-    assert "No open alerts." == await harness.reply_to(newcomer, "/alerts")
+    assert await harness.reply_to(newcomer, "/alerts") == "No open alerts."
     listing = await harness.reply_to(enrolled.coordinator, "/alerts")
     assert listing.startswith("Open alerts (1):")
     assert f"#1 PANIC - {CONTACTS[0][1]} - not acknowledged" in listing

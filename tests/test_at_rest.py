@@ -9,7 +9,11 @@ from tests.personas import CONTACTS, COORDINATOR, RESPONDERS, STRANGER, Cast
 
 
 def raw_bytes(db_path: Path) -> bytes:
-    parts = [db_path, db_path.with_name(db_path.name + "-wal"), db_path.with_name(db_path.name + "-shm")]
+    parts = [
+        db_path,
+        db_path.with_name(db_path.name + "-wal"),
+        db_path.with_name(db_path.name + "-shm"),
+    ]
     return b"".join(p.read_bytes() for p in parts if p.exists())
 
 

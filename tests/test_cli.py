@@ -23,8 +23,13 @@ def nabat(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedPro
     """The installed console script, as a user runs it."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("NABAT_")}
     return subprocess.run(
-        [sys.executable, "-m", "bot", *args], env={**clean, **env}, cwd=cwd,
-        capture_output=True, text=True, timeout=60, check=False,
+        [sys.executable, "-m", "bot", *args],
+        env={**clean, **env},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -115,8 +120,9 @@ def test_invite_prints_the_link_and_the_start_line(tmp_path: Path) -> None:
         "NABAT_BOT_USERNAME": "@nabat_help_bot",
     }
     nabat("keygen", "-o", str(tmp_path / "k.json"), env={}, cwd=tmp_path)
-    result = nabat("invite", "--role", "responder", "--name", "Anna", "--expires", "1h",
-                   env=env, cwd=tmp_path)
+    result = nabat(
+        "invite", "--role", "responder", "--name", "Anna", "--expires", "1h", env=env, cwd=tmp_path
+    )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("Invitation for a responder (Anna), valid for 1h")
@@ -126,11 +132,17 @@ def test_invite_prints_the_link_and_the_start_line(tmp_path: Path) -> None:
 
 async def test_rotate_key_re_encrypts_everything_and_can_drop_the_old_key(tmp_path: Path) -> None:
     keys = tmp_path / "k.json"
-    env = {"NABAT_DATA_DIR": str(tmp_path / "d"), "NABAT_KEYS_FILE": str(keys),
-           "NABAT_BOT_USERNAME": "nabat_help_bot"}
+    env = {
+        "NABAT_DATA_DIR": str(tmp_path / "d"),
+        "NABAT_KEYS_FILE": str(keys),
+        "NABAT_BOT_USERNAME": "nabat_help_bot",
+    }
     nabat("keygen", "-o", str(keys), env={}, cwd=tmp_path)
     for name in ["Anna", "Boris"]:
-        assert nabat("invite", "--role", "responder", "--name", name, env=env, cwd=tmp_path).returncode == 0
+        assert (
+            nabat("invite", "--role", "responder", "--name", name, env=env, cwd=tmp_path).returncode
+            == 0
+        )
     old = KeyRing.from_json(keys.read_text())
 
     rotated = nabat("rotate-key", "--batch", "1", env=env, cwd=tmp_path)
@@ -150,7 +162,9 @@ async def test_rotate_key_re_encrypts_everything_and_can_drop_the_old_key(tmp_pa
     try:
         rows = await db.fetchall("SELECT id, name_enc FROM invitations ORDER BY id")
         cipher = FieldCipher(final)
-        names = [cipher.decrypt_str(r[1], table="invitations", column="name", row_id=r[0]) for r in rows]
+        names = [
+            cipher.decrypt_str(r[1], table="invitations", column="name", row_id=r[0]) for r in rows
+        ]
         assert names == ["Anna", "Boris"]
         assert await PeopleRepo(cipher).list_all(db) == []
     finally:

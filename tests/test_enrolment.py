@@ -39,9 +39,12 @@ async def test_a_coordinator_invites_a_responder_and_a_contact_who_enrol(
     harness: BotHarness, enrolled: Cast
 ) -> None:
     anna, contact = enrolled.responders[0], enrolled.contacts[0]
-    assert anna.visible[-1].text.startswith(f"Welcome, {RESPONDERS[0][1]}. You are enrolled as a responder")
-    # A contact's greeting names nobody and nothing: their phone may be read by others.
-    greeting = contact.visible[-1].text
+    assert str(anna.visible[-1].text).startswith(
+        f"Welcome, {RESPONDERS[0][1]}. You are enrolled as a responder"
+    )
+    # A contact's greeting names nobody and nothing, and is gone after the reply TTL.
+    greeting = str(contact.messages[-1].text)
+    assert contact.messages[-1].deleted
     assert greeting.startswith("You are set up.")
     assert CONTACTS[0][1] not in greeting and "lawyer" not in greeting.lower()
     listing = await harness.reply_to(enrolled.coordinator, "/people")
@@ -127,7 +130,9 @@ async def test_a_contact_cannot_invite_anyone(harness: BotHarness, enrolled: Cas
     assert await count(harness, "SELECT COUNT(*) FROM invitations") == before
 
 
-async def test_a_responder_cannot_list_or_remove_people(harness: BotHarness, enrolled: Cast) -> None:
+async def test_a_responder_cannot_list_or_remove_people(
+    harness: BotHarness, enrolled: Cast
+) -> None:
     anna = enrolled.responders[0]
     for command in ["/people", "/remove 1", f"/invite responder {RESPONDERS[1][1]}"]:
         reply = await harness.reply_to(anna, command)
@@ -135,7 +140,9 @@ async def test_a_responder_cannot_list_or_remove_people(harness: BotHarness, enr
     assert await count(harness, "SELECT COUNT(*) FROM people") == 5
 
 
-async def test_the_service_itself_refuses_a_non_coordinator(harness: BotHarness, enrolled: Cast) -> None:
+async def test_the_service_itself_refuses_a_non_coordinator(
+    harness: BotHarness, enrolled: Cast
+) -> None:
     services = harness.services
     anna = await services.people.identify(RESPONDERS[0][0])
     assert anna is not None
@@ -220,6 +227,7 @@ async def test_a_forged_remove_button_is_refused_whoever_presses_it(
     victim = await harness.services.people.identify(RESPONDERS[1][0])
     assert victim is not None
     anna, contact, stranger = enrolled.responders[0], enrolled.contacts[0], enrolled.stranger
+    await harness.reply_to(contact, "/help")
     for user in (anna, contact):
         await user.forge_press(user.visible[-1].message_id, f"rm:y:{victim.id}")
     await stranger.send("hi")
@@ -244,7 +252,9 @@ async def test_a_redelivered_update_changes_nothing_the_second_time(
 
 
 async def test_an_internal_error_reaches_the_user_as_one_plain_line_and_the_log_as_a_type(
-    harness: BotHarness, enrolled: Cast, monkeypatch: pytest.MonkeyPatch,
+    harness: BotHarness,
+    enrolled: Cast,
+    monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     async def broken(actor: object) -> None:
@@ -270,8 +280,15 @@ async def test_logs_carry_no_names_messages_tokens_or_telegram_ids(
         await harness.reply_to(cast.stranger, "my secret words")
     for name, level in previous.items():
         logging.getLogger(name).setLevel(level)
-    for secret in [COORDINATOR[1], CONTACTS[0][1], str(COORDINATOR[0]), str(STRANGER_ID),
-                   token, "my secret words", harness.emu.token]:
+    for secret in [
+        COORDINATOR[1],
+        CONTACTS[0][1],
+        str(COORDINATOR[0]),
+        str(STRANGER_ID),
+        token,
+        "my secret words",
+        harness.emu.token,
+    ]:
         assert secret not in caplog.text, secret
 
 

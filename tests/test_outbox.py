@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -55,9 +57,9 @@ class RecordingSender:
     def sent(self) -> list[str]:
         return [str(c[2]) for c in self.calls if c[0] == "send"]
 
-    async def until(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+    async def until(self, predicate: Callable[[], bool], limit: float = 5.0) -> None:
         async with self.changed:
-            await asyncio.wait_for(self.changed.wait_for(predicate), timeout)
+            await asyncio.wait_for(self.changed.wait_for(predicate), limit)
 
 
 def note(text: str) -> Notice:
@@ -72,7 +74,7 @@ async def env(tmp_path: Path):
     repo = OutboxRepo(FieldCipher(KeyRing.generate()))
     made: list[Outbox] = []
 
-    def make(**kw: float) -> Outbox:
+    def make(**kw: Any) -> Outbox:
         box = Outbox(db, repo, clock, **kw)
         made.append(box)
         return box
@@ -107,7 +109,7 @@ async def test_one_chat_gets_its_messages_in_order_and_no_faster_than_its_rate(e
     assert sender.sent() == ["m0", "m1", "m2", "m3"]
     stamps = [c[3] for c in sender.calls]
     # A lower bound only: the outbox must wait at least 1/rate between two sends to a chat.
-    assert all(b - a >= 0.049 for a, b in zip(stamps, stamps[1:], strict=False))
+    assert all(b - a >= 0.049 for a, b in itertools.pairwise(stamps))
 
 
 async def test_a_transient_failure_is_retried_after_its_backoff(env) -> None:
@@ -147,7 +149,7 @@ async def test_a_permanent_failure_is_final_and_reported(env) -> None:
 
 
 async def test_flood_control_pauses_every_chat_for_retry_after(env) -> None:
-    db, clock, repo, make = env
+    db, clock, _repo, make = env
     box, sender = make(), RecordingSender()
     sender.fail["a"] = [DeliveryError("RetryAfter", permanent=False, retry_after=0.3)]
     await box.start(sender)

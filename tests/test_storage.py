@@ -25,7 +25,9 @@ async def db(tmp_path: Path):
 
 
 M1 = Migration(1, "one", "CREATE TABLE a (id INTEGER PRIMARY KEY, v TEXT);")
-M2 = Migration(2, "two", "ALTER TABLE a ADD COLUMN w TEXT;\nCREATE TABLE b (id INTEGER PRIMARY KEY);")
+M2 = Migration(
+    2, "two", "ALTER TABLE a ADD COLUMN w TEXT;\nCREATE TABLE b (id INTEGER PRIMARY KEY);"
+)
 M2_BROKEN = Migration(2, "broken", "CREATE TABLE b (id INTEGER PRIMARY KEY);\nCREATE TABLE a (x);")
 
 
@@ -107,8 +109,9 @@ async def test_rotation_moves_every_value_to_the_new_key_and_resumes_after_inter
     repo = PeopleRepo(FieldCipher(old))
     async with db.transaction() as tx:
         for i in range(7):
-            await repo.create(tx, telegram_id=5000 + i, name=f"P{i}", lang="en",
-                              role=Role.RESPONDER, now=T0)
+            await repo.create(
+                tx, telegram_id=5000 + i, name=f"P{i}", lang="en", role=Role.RESPONDER, now=T0
+            )
     new = old.rotated()
     cipher = FieldCipher(new)
     assert await count_stale(db, cipher) == 21
