@@ -20,6 +20,7 @@ from bot.messages import Rendered
 T = TypeVar("T")
 
 # Telegram answers these when the goal of the call already holds: treat them as success.
+# (Compared in lower case: PTB capitalises the description it passes on.)
 _NOT_MODIFIED = "message is not modified"
 _ALREADY_GONE = ("message to delete not found", "message can't be deleted")
 
@@ -129,12 +130,12 @@ class TelegramSender:
         try:
             await guarded(call)
         except DeliveryError as exc:
-            if _NOT_MODIFIED not in exc.reason:
+            if _NOT_MODIFIED not in exc.reason.lower():
                 raise
 
     async def delete(self, chat_id: int, message_id: int) -> None:
         try:
             await guarded(self._bot.delete_message(chat_id=chat_id, message_id=message_id))
         except DeliveryError as exc:
-            if not any(s in exc.reason for s in _ALREADY_GONE):
+            if not any(s in exc.reason.lower() for s in _ALREADY_GONE):
                 raise

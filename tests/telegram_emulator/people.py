@@ -127,6 +127,10 @@ class SimUser(_ChatView):
     def started(self) -> bool:
         return self._chat.started
 
+    def open_chat(self) -> None:
+        """The user wrote to the bot some time ago: the bot may message them (no update now)."""
+        self._chat.started = True
+
     @property
     def callback_answers(self) -> list[dict[str, Any]]:
         """answerCallbackQuery parameters for this user's presses, in order."""
