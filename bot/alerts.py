@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 AlertStep = Callable[[Transaction, Alert, datetime], Awaitable[bool]]
 MAX_NOTE = 1000
+MAX_BATCHES_PER_TICK = 50  # 200 alerts a batch; a guard, never reached in practice
 RETRY_FAILED_TICK = timedelta(seconds=60)
 
 
@@ -91,6 +92,7 @@ class AlertService:
         self.reply_ttl = contact_reply_ttl
         self.delete_contact_messages = delete_contact_messages
         self.panic_on_plain_text = panic_on_plain_text
+        self._tick_staff: list[Person] | None = None
         outbox.on_delivered.append(self._delivered)
         outbox.on_failure.append(self._failed)
 
@@ -155,7 +157,7 @@ class AlertService:
             await self.alerts.set_location(tx, alert_id, msg.location)
         alert = await self.alerts.get(tx, alert_id)
         assert alert is not None
-        everyone = await self.people.list_all(tx)
+        everyone = await self.people.staff(tx)
         await self._enter(
             tx,
             alert,
@@ -197,7 +199,7 @@ class AlertService:
             if acker is not None:
                 return [acker]
         paged = {p.person_id for p in await self.alerts.pages(tx, alert.id)}
-        return [p for p in pageable(await self.people.list_all(tx)) if p.id in paged]
+        return [p for p in pageable(await self.people.staff(tx)) if p.id in paged]
 
     async def _relay(
         self, tx: Transaction, alert: Alert, contact: Person, to: Person, msg: ContactMessage
@@ -364,6 +366,7 @@ class AlertService:
         event: str,
     ) -> None:
         contact_name = await self._contact_name(tx, alert)
+        sends: list[tuple[int, Notice, int | None]] = []
         for person in targets:
             body = alert_text.page_body(alert, contact_name, person, policy)
             if event == "unanswered":
@@ -380,18 +383,16 @@ class AlertService:
                 protect=True,
                 lang=person.lang,
             )
-            row = await self.outbox.send(
-                tx, person.chat_id, notice, priority=priority, person_id=person.id
-            )
-            await self.alerts.add_page(
-                tx,
-                alert_id=alert.id,
-                person_id=person.id,
-                pass_=pos.pass_,
-                step=pos.step,
-                outbox_id=row,
-                now=now,
-            )
+            sends.append((person.chat_id, notice, person.id))
+        rows = await self.outbox.send_many(tx, sends, priority=priority)
+        await self.alerts.add_pages(
+            tx,
+            alert.id,
+            [(p.id, row) for p, row in zip(targets, rows, strict=True)],
+            pass_=pos.pass_,
+            step=pos.step,
+            now=now,
+        )
         await self.alerts.add_event(
             tx,
             alert.id,
@@ -412,11 +413,26 @@ class AlertService:
         """Escalate every alert whose deadline has passed. Returns how many moved."""
         now = self.clock.now()
         moved = 0
-        for alert in await self.alerts.due_escalations(self.db, now):
-            moved += await self._safely(alert, self._escalate, now)
-        for alert in await self.alerts.due_ack_timeouts(self.db, now):
-            moved += await self._safely(alert, self._ack_timeout, now)
+        # Batches, until nothing is due: after a long outage of the bot itself, hundreds of
+        # deadlines may have passed, and all of them are due now, not over several ticks.
+        for due in (self.alerts.due_escalations, self.alerts.due_ack_timeouts):
+            step = self._escalate if due == self.alerts.due_escalations else self._ack_timeout
+            for _ in range(MAX_BATCHES_PER_TICK):
+                batch = await due(self.db, now)
+                if not batch:
+                    break
+                # Who can be paged is read once a batch, not once an alert.
+                self._tick_staff = await self.people.staff(self.db)
+                try:
+                    moved += sum([await self._safely(a, step, now) for a in batch])
+                finally:
+                    self._tick_staff = None
         return moved
+
+    async def _staff(self, tx: Transaction) -> list[Person]:
+        if self._tick_staff is not None:
+            return self._tick_staff
+        return await self.people.staff(tx)
 
     async def _safely(self, alert: Alert, step: AlertStep, now: datetime) -> int:
         try:
@@ -435,7 +451,7 @@ class AlertService:
 
     async def _escalate(self, tx: Transaction, alert: Alert, now: datetime) -> bool:
         policy = await self.policies.get(tx, alert.policy_id) or await self.policies.default(tx)
-        everyone = await self.people.list_all(tx)
+        everyone = await self._staff(tx)
         nxt = next_position(policy, Position(alert.pass_, alert.step))
         return await self._enter(
             tx, alert, policy, plan_from(policy, nxt, everyone), everyone, now, Priority.ESCALATION
@@ -479,7 +495,7 @@ class AlertService:
             )
             await self.alerts.add_event(tx, alert.id, "reminder", now, detail={"name": acker.name})
             return True
-        everyone = await self.people.list_all(tx)
+        everyone = await self._staff(tx)
         await self.alerts.add_event(tx, alert.id, "resumed", now)
         return await self._enter(
             tx,

@@ -11,7 +11,7 @@ _QUIET = {
     "httpx": logging.WARNING,
     "httpcore": logging.WARNING,
     "telegram": logging.INFO,
-    "apscheduler": logging.WARNING,
+    "apscheduler": logging.ERROR,
     "aiosqlite": logging.INFO,
 }
 

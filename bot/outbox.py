@@ -121,6 +121,20 @@ class Outbox:
         self._wake_after(tx)
         return row
 
+    async def send_many(
+        self,
+        tx: Transaction,
+        sends: list[tuple[int, Notice, int | None]],
+        *,
+        priority: Priority,
+    ) -> list[int]:
+        """`send` to many chats in one statement: (chat id, notice, person id) each."""
+        now = self._clock.now()
+        expires = now + NORMAL_TTL if priority >= Priority.REMINDER else None
+        rows = await self._repo.add_sends(tx, sends, priority=priority, now=now, expires_at=expires)
+        self._wake_after(tx)
+        return rows
+
     async def edit(
         self,
         tx: Transaction,
@@ -229,33 +243,32 @@ class Outbox:
         wait = 5.0  # safety net; the scheduler's tick and every commit wake us sooner
         if mono < self._paused_until:
             return self._paused_until - mono
-        due = await self._repo.due(self._db, now, limit=500)
-        for item, ref_state, ref_message_id in due:
-            key = item.chat_key
+        for row in await self._repo.due(self._db, now, limit=500):
+            key = row.chat_key
             if key in self._in_flight:
                 continue
-            if item.op is OutboxOp.SEND and self._chat_ready_at.get(key, 0.0) > mono:
+            if row.op is OutboxOp.SEND and self._chat_ready_at.get(key, 0.0) > mono:
                 wait = min(wait, self._chat_ready_at[key] - mono)
                 continue
-            target = item.target_message_id
-            if item.ref_id is not None:
-                if ref_state in (None, "failed", "expired"):
+            if row.ref_id is not None:
+                if row.ref_state in (None, "failed", "expired"):
                     await self._finish(
-                        item, OutboxState.FAILED, "nothing to act on: the message was never sent"
+                        row.id, OutboxState.FAILED, "nothing to act on: the message was never sent"
                     )
                     continue
-                if ref_message_id is None:
+                if row.ref_message_id is None:
                     continue  # the message it edits or deletes is not out yet
-                target = ref_message_id
-            if item.expires_at is not None and now >= item.expires_at:
+            if row.expires_at is not None and now >= row.expires_at:
                 await self._finish(
-                    item, OutboxState.EXPIRED, "expired before it could be delivered"
+                    row.id, OutboxState.EXPIRED, "expired before it could be delivered"
                 )
                 continue
             async with self._db.transaction() as tx:
-                claimed = await self._repo.claim(tx, item.id, now + LEASE)
-            if not claimed:
+                claimed = await self._repo.claim(tx, row.id, now + LEASE)
+            item = await self._repo.load(self._db, row.id) if claimed else None
+            if item is None:
                 continue
+            target = row.ref_message_id if row.ref_id is not None else item.target_message_id
             self._in_flight.add(key)
             await self._slots.acquire()
             if item.op is OutboxOp.SEND:
@@ -304,7 +317,7 @@ class Outbox:
     async def _failed(self, item: OutboxItem, exc: DeliveryError) -> None:
         if exc.permanent:
             log.warning("outbox: item %d failed for good: %s", item.id, exc.reason)
-            await self._finish(item, OutboxState.FAILED, exc.reason)
+            await self._finish(item.id, OutboxState.FAILED, exc.reason)
             for hook in self.on_failure:
                 await hook(item, exc)
             return
@@ -323,6 +336,6 @@ class Outbox:
                 tx, item.id, self._clock.now() + timedelta(seconds=delay), error
             )
 
-    async def _finish(self, item: OutboxItem, state: OutboxState, error: str) -> None:
+    async def _finish(self, item_id: int, state: OutboxState, error: str) -> None:
         async with self._db.transaction() as tx:
-            await self._repo.mark_final(tx, item.id, state, error)
+            await self._repo.mark_final(tx, item_id, state, error)

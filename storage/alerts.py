@@ -211,23 +211,22 @@ class AlertRepo:
         actor_id: int | None = None,
         detail: dict[str, Any] | None = None,
     ) -> int:
-        event_id = await tx.insert(
-            "INSERT INTO alert_events (alert_id, at, kind, actor_id) VALUES (?, ?, ?, ?)",
-            (alert_id, to_db_time(now), kind, actor_id),
-        )
-        if detail:
-            await tx.execute(
-                "UPDATE alert_events SET detail_enc = ? WHERE id = ?",
-                (
-                    self._cipher.encrypt(
-                        json.dumps(detail, sort_keys=True),
-                        table="alert_events",
-                        column="detail",
-                        row_id=event_id,
-                    ),
-                    event_id,
-                ),
+        event_id = await tx.next_id("alert_events")
+        blob = (
+            self._cipher.encrypt(
+                json.dumps(detail, sort_keys=True),
+                table="alert_events",
+                column="detail",
+                row_id=event_id,
             )
+            if detail
+            else None
+        )
+        await tx.execute(
+            "INSERT INTO alert_events (id, alert_id, at, kind, actor_id, detail_enc)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (event_id, alert_id, to_db_time(now), kind, actor_id, blob),
+        )
         return event_id
 
     async def events(self, q: Queryable, alert_id: int) -> list[AlertEvent]:
@@ -269,6 +268,23 @@ class AlertRepo:
             "INSERT INTO alert_pages (alert_id, person_id, pass, step, outbox_id, paged_at)"
             " VALUES (?, ?, ?, ?, ?, ?)",
             (alert_id, person_id, pass_, step, outbox_id, to_db_time(now)),
+        )
+
+    async def add_pages(
+        self,
+        tx: Transaction,
+        alert_id: int,
+        pages: list[tuple[int, int | None]],
+        *,
+        pass_: int,
+        step: int,
+        now: datetime,
+    ) -> None:
+        """Record many pages of one step: (person id, outbox id) each."""
+        await tx.executemany(
+            "INSERT INTO alert_pages (alert_id, person_id, pass, step, outbox_id, paged_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [(alert_id, pid, pass_, step, oid, to_db_time(now)) for pid, oid in pages],
         )
 
     async def pages(self, q: Queryable, alert_id: int) -> list[AlertPage]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +14,11 @@ from storage.models import Button, Notice, OutboxItem, OutboxOp, OutboxState, Pr
 from storage.people import Queryable
 
 CHAT_PURPOSE = "chat"
+_INSERT = (
+    "INSERT INTO outbox (id, created_at, priority, op, chat_index, chat_enc, payload_enc,"
+    " person_id, ref_id, dedupe_key, state, not_before, expires_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)"
+)
 
 
 def _notice_to_json(notice: Notice) -> dict[str, Any]:
@@ -35,6 +41,19 @@ def _notice_from_json(data: dict[str, Any]) -> Notice:
         lang=data["lang"],
         media=data.get("media"),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class DueRow:
+    """The clear-text columns of a due row: enough to decide whether to start it."""
+
+    id: int
+    op: OutboxOp
+    chat_key: bytes
+    ref_id: int | None
+    ref_state: str | None
+    ref_message_id: int | None
+    expires_at: datetime | None
 
 
 class OutboxRepo:
@@ -65,50 +84,119 @@ class OutboxRepo:
             seen = await tx.fetchone("SELECT id FROM outbox WHERE dedupe_key = ?", (dedupe_key,))
             if seen is not None:
                 return None
-        row_id = await tx.insert(
-            "INSERT INTO outbox (created_at, priority, op, chat_index, chat_enc, payload_enc,"
-            " person_id, ref_id, dedupe_key, state, not_before, expires_at)"
-            " VALUES (?, ?, ?, ?, x'', x'', ?, ?, ?, 'pending', ?, ?)",
-            (
-                to_db_time(now),
-                int(priority),
-                op.value,
-                self.chat_key(chat_id),
-                person_id,
-                ref_id,
-                dedupe_key,
-                to_db_time(not_before or now),
-                to_db_time(expires_at) if expires_at else None,
+        row_id = await tx.next_id("outbox")
+        await tx.execute(
+            _INSERT,
+            self._row(
+                row_id,
+                op=op,
+                chat_id=chat_id,
+                priority=priority,
+                now=now,
+                notice=notice,
+                target_message_id=target_message_id,
+                ref_id=ref_id,
+                person_id=person_id,
+                dedupe_key=dedupe_key,
+                not_before=not_before,
+                expires_at=expires_at,
             ),
         )
+        return row_id
+
+    async def add_sends(
+        self,
+        tx: Transaction,
+        sends: list[tuple[int, Notice, int | None]],
+        *,
+        priority: Priority,
+        now: datetime,
+        expires_at: datetime | None = None,
+    ) -> list[int]:
+        """Queue one message each to many chats ((chat id, notice, person id)) at once."""
+        ids = [await tx.next_id("outbox") for _ in sends]
+        await tx.executemany(
+            _INSERT,
+            [
+                self._row(
+                    row_id,
+                    op=OutboxOp.SEND,
+                    chat_id=chat_id,
+                    priority=priority,
+                    now=now,
+                    notice=notice,
+                    person_id=person_id,
+                    expires_at=expires_at,
+                )
+                for row_id, (chat_id, notice, person_id) in zip(ids, sends, strict=True)
+            ],
+        )
+        return ids
+
+    def _row(
+        self,
+        row_id: int,
+        *,
+        op: OutboxOp,
+        chat_id: int,
+        priority: Priority,
+        now: datetime,
+        notice: Notice | None = None,
+        target_message_id: int | None = None,
+        ref_id: int | None = None,
+        person_id: int | None = None,
+        dedupe_key: str | None = None,
+        not_before: datetime | None = None,
+        expires_at: datetime | None = None,
+    ) -> tuple[Any, ...]:
         payload: dict[str, Any] = {}
         if notice is not None:
             payload["notice"] = _notice_to_json(notice)
         if target_message_id is not None:
             payload["message_id"] = target_message_id
         enc = self._cipher
-        await tx.execute(
-            "UPDATE outbox SET chat_enc = ?, payload_enc = ? WHERE id = ?",
-            (
-                enc.encrypt_int(chat_id, table="outbox", column="chat", row_id=row_id),
-                enc.encrypt(json.dumps(payload), table="outbox", column="payload", row_id=row_id),
-                row_id,
-            ),
+        return (
+            row_id,
+            to_db_time(now),
+            int(priority),
+            op.value,
+            self.chat_key(chat_id),
+            enc.encrypt_int(chat_id, table="outbox", column="chat", row_id=row_id),
+            enc.encrypt(json.dumps(payload), table="outbox", column="payload", row_id=row_id),
+            person_id,
+            ref_id,
+            dedupe_key,
+            to_db_time(not_before or now),
+            to_db_time(expires_at) if expires_at else None,
         )
-        return row_id
 
-    async def due(
-        self, q: Queryable, now: datetime, limit: int
-    ) -> list[tuple[OutboxItem, str | None, int | None]]:
-        """Pending work whose time has come, most urgent first, with its ref's state and id."""
+    async def due(self, q: Queryable, now: datetime, limit: int) -> list[DueRow]:
+        """Pending work whose time has come, most urgent first. Nothing is decrypted here:
+        a pass looks at many rows and starts few, so only claimed rows are opened."""
         rows = await q.fetchall(
-            "SELECT o.*, r.state AS ref_state, r.message_id AS ref_message_id"
+            "SELECT o.id, o.op, o.chat_index, o.ref_id, o.expires_at,"
+            " r.state AS ref_state, r.message_id AS ref_message_id"
             " FROM outbox o LEFT JOIN outbox r ON r.id = o.ref_id"
             " WHERE o.state = 'pending' AND o.not_before <= ?"
             " ORDER BY o.priority, o.id LIMIT ?",
             (to_db_time(now), limit),
         )
-        return [(self._decode(r), r["ref_state"], r["ref_message_id"]) for r in rows]
+        return [
+            DueRow(
+                id=r["id"],
+                op=OutboxOp(r["op"]),
+                chat_key=bytes(r["chat_index"]),
+                ref_id=r["ref_id"],
+                ref_state=r["ref_state"],
+                ref_message_id=r["ref_message_id"],
+                expires_at=from_db_time(r["expires_at"]) if r["expires_at"] else None,
+            )
+            for r in rows
+        ]
+
+    async def load(self, q: Queryable, item_id: int) -> OutboxItem | None:
+        row = await q.fetchone("SELECT * FROM outbox WHERE id = ?", (item_id,))
+        return self._decode(row) if row else None
 
     async def next_due_at(self, q: Queryable) -> datetime | None:
         row = await q.fetchone("SELECT MIN(not_before) FROM outbox WHERE state = 'pending'")

@@ -40,6 +40,15 @@ class PeopleRepo:
         roles = await self._roles_by_person(q)
         return [self._decode(row, roles.get(row["id"], frozenset())) for row in rows]
 
+    async def staff(self, q: Queryable) -> list[Person]:
+        """Responders and coordinators only: who can be paged (contacts stay encrypted)."""
+        rows = await q.fetchall(
+            "SELECT * FROM people WHERE id IN (SELECT person_id FROM person_roles"
+            " WHERE role IN ('responder', 'coordinator')) ORDER BY id"
+        )
+        roles = await self._roles_by_person(q)
+        return [self._decode(row, roles.get(row["id"], frozenset())) for row in rows]
+
     async def with_role(self, q: Queryable, role: Role) -> list[Person]:
         return [p for p in await self.list_all(q) if p.has(role)]
 
