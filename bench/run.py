@@ -31,9 +31,9 @@ from config import Settings, load_settings
 from storage.db import to_db_time
 from storage.models import Role
 from tests.seed import seed_people
-from tests.telegram_emulator import Emulator, SimUser
+from tests.telegram_emulator import Emulator
 
-TOKEN = "123456:BENCH-token-abcdefghijklmnopqrstuvwxyz"
+TOKEN = "123456:BENCH-token-abcdefghijklmnopqrstuvwxyz"  # noqa: S105 - the emulator's
 
 
 def pct(values: list[float], q: float) -> float:
@@ -112,6 +112,11 @@ def first_page_at(emu: Emulator, alert_id: int, chats: set[int]) -> datetime | N
     return None
 
 
+def paged_chats(emu: Emulator, alert_id: int, chats: set[int]) -> int:
+    marker = f"alert #{alert_id}\n"
+    return len({c.params["chat_id"] for c in pages_of(emu, chats) if marker in c.params["text"]})
+
+
 def pages_of(emu: Emulator, chats: set[int]) -> list[Any]:
     return [c for c in emu.calls if c.method == "sendMessage" and c.ok
             and c.params.get("chat_id") in chats and "- alert #" in str(c.params.get("text"))]
@@ -135,13 +140,15 @@ async def p1(latency: float, n: int = 200) -> dict[str, Any]:
                 latencies.append((at - sent).total_seconds() * 1000)
                 # Let every responder's chat cool down (1 message/s), so the next panic
                 # measures the panic path, not the per-chat pacing of the previous one.
-                await w.emu.wait_for(lambda i=i: len({c.params["chat_id"] for c in pages_of(w.emu, chats) if f"#{i}\n" in c.params["text"]}) == 10, timeout=30)
+                await w.emu.wait_for(lambda i=i: paged_chats(w.emu, i, chats) == 10, timeout=30)
                 await asyncio.sleep(1.05)
         finally:
             await w.stop()
-    return {"panics": n, "responders": 10, "latency_s": latency,
-            "p50_ms": round(statistics.median(latencies), 1), "p99_ms": round(pct(latencies, 99), 1),
-            "max_ms": round(max(latencies), 1)}
+    return {
+        "panics": n, "responders": 10, "latency_s": latency,
+        "p50_ms": round(statistics.median(latencies), 1),
+        "p99_ms": round(pct(latencies, 99), 1), "max_ms": round(max(latencies), 1),
+    }
 
 
 async def p2(latency: float, repeats: int = 5) -> dict[str, Any]:
@@ -157,7 +164,9 @@ async def p2(latency: float, repeats: int = 5) -> dict[str, Any]:
             try:
                 sent = datetime.now(UTC)
                 await w.contacts[0].send("/panic bench")
-                await w.emu.wait_for(lambda: len(pages_of(w.emu, chats)) >= 30, timeout=60)
+                await w.emu.wait_for(
+                    lambda w=w, chats=chats: len(pages_of(w.emu, chats)) >= 30, timeout=60
+                )
                 last = max(c.at for c in pages_of(w.emu, chats))
                 outbox_times.append((last - sent).total_seconds())
                 # The same 30 pages, each awaited before the next (no outbox, no concurrency).
@@ -255,7 +264,8 @@ async def p5(latency: float, alerts: int = 500) -> dict[str, Any]:
             await w.stop()
     del queued_at
     return {"alerts": alerts, "coordinators": len(coord_chats),
-            "first_resumed_page_s": round(first, 3), "all_escalations_queued_s": round(all_queued, 3),
+            "first_resumed_page_s": round(first, 3),
+            "all_escalations_queued_s": round(all_queued, 3),
             "escalated_once": moved[0] if moved else None, "pages_queued": row[0],
             "pages_queued_distinct": row[1], "delivered_in_10s": len(delivered),
             "delivered_doubled": len(keys) - len(set(keys)), "latency_s": latency}

@@ -276,3 +276,49 @@ async def test_bad_alert_commands_say_what_to_send(harness: BotHarness, enrolled
     assert (await harness.reply_to(anna, "/ack twelve")).startswith("Usage: /ack")
     assert (await harness.reply_to(anna, "/resolve")).startswith("Usage: /resolve")
     assert (await harness.reply_to(anna, "/alert 77")).startswith("There is no alert #77")
+
+
+async def test_one_contacts_flood_of_follow_ups_does_not_delay_anothers_first_page(
+    harness: BotHarness, enrolled: Cast
+) -> None:
+    flooder, other = enrolled.contacts
+    anna = enrolled.responders[0]
+    await panic(harness, flooder)
+    for i in range(15):
+        await flooder.send(f"follow-up {i}")
+    await harness.emu.wait_for(lambda: any("follow-up 0" in t for t in texts(anna)),
+                               what="the follow-ups started")
+    await other.send("/panic")
+    await harness.emu.wait_for(lambda: len(pages(anna)) == 2, timeout=10.0,
+                               what="the second contact's first page")
+    # Anna's chat takes one message a second; the new alert's page jumps the queue.
+    relayed_before = sum(1 for t in texts(anna) if "follow-up " in t)
+    assert relayed_before <= 3, texts(anna)
+
+
+async def test_plain_text_gets_a_hint_instead_of_an_alert_when_the_setting_is_off(
+    emulator, tmp_path, clock, cast: Cast
+) -> None:
+    h = BotHarness(emulator, tmp_path, clock, NABAT_PANIC_ON_TEXT="false")
+    await h.start()
+    try:
+        from tests.test_faults import _enrol_all
+
+        await _enrol_all(h, cast)
+        contact = cast.contacts[0]
+        assert await h.reply_to(contact, "hello, is this working?") == (
+            "Send /panic if you need help now."
+        )
+        assert all(pages(r) == [] for r in cast.responders)
+        await contact.send_photo(file_id="PHOTO-7", caption="the van")
+        await h.settle()
+        assert all(pages(r) == [] for r in cast.responders)
+        await panic(h, contact, "/sos")
+        assert all(len(pages(r)) == 1 for r in cast.responders)
+        await contact.send_photo(file_id="PHOTO-8", caption="the van's plate")
+        await h.settle()
+        photo = cast.responders[0].visible[-1]
+        assert photo.kind == "photo" and photo.protect_content
+        assert str(photo.text).startswith(f"Follow-up on alert #1 from {CONTACTS[0][1]}")
+    finally:
+        await h.stop()
