@@ -155,6 +155,8 @@ def main(
             return asyncio.run(_migrate(settings))
         if args.command == "health":
             return _health(settings, args.max_age)
+    except KeyboardInterrupt:
+        return 130
     except (SettingsError, KeyRingError) as exc:
         print(f"nabat: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -185,13 +187,71 @@ def load_keys(settings: Settings) -> LoadedKeyRing:
 
 
 def _run(settings: Settings, clock: Clock | None) -> int:
+    from telegram.error import InvalidToken, TelegramError
+
     from bot.app import ALLOWED_UPDATES, build_application
+    from storage.db import Database
 
     ring = load_keys(settings).ring
+
+    async def prepare() -> None:
+        # The data directory, database and migrations come first, network or not.
+        db = await Database.open(settings.database_path)
+        try:
+            await db.migrate()
+        finally:
+            await db.close()
+
+    asyncio.run(prepare())
+    asyncio.run(_wait_for_bot_api(settings))
     app = build_application(settings, ring, clock)
-    # Pending updates are kept: a panic sent while the bot was down must still be handled.
-    app.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
+    try:
+        # Pending updates are kept: a panic sent while the bot was down must be handled.
+        # A lifeline keeps trying: with no network at boot it waits for one (backing off
+        # to 30 s between tries) instead of exiting; a refused token still stops it.
+        app.run_polling(
+            allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False, bootstrap_retries=-1
+        )
+    except InvalidToken:
+        raise SettingsError(
+            "NABAT_TELEGRAM_TOKEN", "Telegram refused this token; copy it again from @BotFather"
+        ) from None
+    except TelegramError as exc:
+        print(f"nabat: the Bot API failed: {type(exc).__name__}", file=sys.stderr)
+        return 1
     return 0
+
+
+async def _wait_for_bot_api(settings: Settings) -> None:
+    """Wait until the Bot API answers getMe, saying so while it does not.
+
+    A lifeline keeps trying: a server that boots before its network, or a Telegram
+    outage, must not leave the bot exited. A refused token is final.
+    """
+    from telegram import Bot
+    from telegram.error import InvalidToken, TelegramError
+
+    assert settings.telegram_token is not None
+    delay = 1.0
+    while True:
+        try:
+            async with Bot(settings.telegram_token, base_url=settings.telegram_api_url) as bot:
+                log.info("Bot API reached: this is @%s", bot.username)
+                return
+        except InvalidToken:
+            raise SettingsError(
+                "NABAT_TELEGRAM_TOKEN", "Telegram refused this token; copy it again from @BotFather"
+            ) from None
+        except TelegramError as exc:
+            log.warning(
+                "cannot reach the Bot API at %s (%s); trying again in %.0fs "
+                "(check the network or NABAT_TELEGRAM_API_URL)",
+                settings.telegram_api_url,
+                type(exc).__name__,
+                delay,
+            )
+        await asyncio.sleep(delay)
+        delay = min(30.0, delay * 2)
 
 
 async def _bot_username(settings: Settings) -> str:

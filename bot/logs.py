@@ -16,6 +16,9 @@ _QUIET = {
 }
 
 
+_TRACEBACK_FREE = ("telegram", "httpx", "httpcore")
+
+
 class RedactingFilter(logging.Filter):
     """Defence in depth: replace known secrets wherever they would appear in a record."""
 
@@ -24,6 +27,12 @@ class RedactingFilter(logging.Filter):
         self._secrets = [s for s in secrets if s]
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.name.startswith(_TRACEBACK_FREE):
+            # python-telegram-bot logs a traceback for every failed network try; one line
+            # naming the error says as much, and a loop of them would bury the log.
+            exc = record.exc_info[1]
+            record.msg = f"{record.getMessage()} ({type(exc).__name__}: {exc})"
+            record.args, record.exc_info, record.exc_text = None, None, None
         if not self._secrets:
             return True
         message = record.getMessage()

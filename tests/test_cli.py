@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import stat
@@ -175,3 +176,35 @@ def test_rotate_key_refuses_a_key_ring_given_in_the_environment(tmp_path: Path) 
     env = {"NABAT_DATA_DIR": str(tmp_path / "d"), "NABAT_KEYS": KeyRing.generate().to_json()}
     result = nabat("rotate-key", env=env, cwd=tmp_path)
     assert result.returncode == 2 and "NABAT_KEYS_FILE" in result.stderr
+
+
+async def test_run_with_a_token_telegram_refuses_stops_with_one_line(
+    emulator, tmp_path: Path
+) -> None:
+    env = {
+        "NABAT_TELEGRAM_TOKEN": "999999:not-the-bots-token-at-all-xxxxx",
+        "NABAT_TELEGRAM_API_URL": emulator.base_url,
+        "NABAT_DATA_DIR": str(tmp_path / "d"),
+    }
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("NABAT_")}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        env={**clean, **env},
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 2
+    lines = err.decode().splitlines()
+    assert lines[-1] == (
+        "nabat: NABAT_TELEGRAM_TOKEN: Telegram refused this token; copy it again from @BotFather"
+    )
+    assert "Traceback" not in err.decode()
+    # The embedded defaults were laid down before Telegram was asked: database and key ring.
+    assert (tmp_path / "d" / "nabat.db").exists()
+    assert stat.S_IMODE((tmp_path / "nabat-keys.json").stat().st_mode) == 0o600
+    assert any("created a new key ring in" in line for line in lines)
