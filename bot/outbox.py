@@ -288,8 +288,10 @@ class Outbox:
         try:
             if item.op is OutboxOp.SEND:
                 assert item.notice is not None
-                message_id = await self._sender.send(item.chat_id, render(item.notice))
+                # Paced from when the call leaves, as Telegram counts arrivals: pacing from
+                # completion would add a round trip to every message in a busy chat.
                 self._chat_ready_at[key] = time.monotonic() + self._per_chat_gap
+                message_id = await self._sender.send(item.chat_id, render(item.notice))
             elif item.op is OutboxOp.EDIT:
                 assert item.notice is not None and target is not None
                 await self._sender.edit(item.chat_id, target, render(item.notice))

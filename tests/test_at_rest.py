@@ -32,6 +32,12 @@ async def test_the_database_file_and_its_wal_hold_none_of_the_scenarios_plaintex
     pending_token = await invite(harness, enrolled.coordinator, "contact", "Pending Pavlina")
     await harness.reply_to(enrolled.coordinator, "/people")
     await enrolled.stranger.send("please help me, I am at the migration office")
+    contact = enrolled.contacts[0]
+    await contact.send("/panic Sotrudniki zabirayut menya s Tverskoy")
+    await contact.send_location(55.751244, 37.618423, live_period=900)
+    await contact.send_voice(file_id="VOICE-FILE-ID-SECRET", duration=4)
+    await harness.settle()
+    await harness.reply_to(enrolled.responders[0], "/resolve 1 vypustili bez protokola")
     await harness.reply_to(enrolled.coordinator, f"/remove {RESPONDERS[1][1]}")
     await harness.settle()
 
@@ -39,6 +45,8 @@ async def test_the_database_file_and_its_wal_hold_none_of_the_scenarios_plaintex
     plaintexts = [name for _, name in everyone] + [str(tid) for tid, _ in everyone]
     plaintexts += [part for _, name in everyone for part in name.split() if len(part) > 5]
     plaintexts += ["Pending Pavlina", pending_token, "migration office", harness.emu.token]
+    plaintexts += ["zabirayut menya", "Tverskoy", "55.751244", "37.618423", "55.75124",
+                   "VOICE-FILE-ID-SECRET", "vypustili bez protokola"]
 
     db_path = harness.database_path
     assert leaks(raw_bytes(db_path), plaintexts) == []
