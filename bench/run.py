@@ -11,7 +11,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import platform
+import signal
 import statistics
 import sys
 import tempfile
@@ -49,6 +51,7 @@ class World:
         self.emu = Emulator(token=TOKEN, bot_username="nabat_bench_bot", latency=latency)
         self.app: NabatApp | None = None
         self.settings: Settings | None = None
+        self.proc: asyncio.subprocess.Process | None = None
 
     async def setup(self, responders: int, contacts: int, coordinators: int = 1) -> None:
         await self.emu.start()
@@ -86,12 +89,37 @@ class World:
         self.app = app
         return started
 
+    async def start_process(self) -> None:
+        """Run `nabat run` as its own process, so the emulator does not share its loop."""
+        assert self.settings is not None
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NABAT_")}
+        env.update({
+            "NABAT_TELEGRAM_TOKEN": TOKEN,
+            "NABAT_TELEGRAM_API_URL": self.emu.base_url,
+            "NABAT_DATA_DIR": str(self.settings.data_dir),
+            "NABAT_KEYS_FILE": str(self.root / "keys.json"),
+            "NABAT_LOG_LEVEL": "WARNING",
+        })
+        polls = sum(1 for c in self.emu.calls if c.method == "getUpdates")
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", env=env, cwd=self.root,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        )
+        await self.emu.wait_for(
+            lambda: sum(1 for c in self.emu.calls if c.method == "getUpdates") > polls + 1,
+            timeout=60,
+        )
+
     @property
     def services(self) -> Services:
         assert self.app is not None and self.app.bot_data.services is not None
         return self.app.bot_data.services
 
     async def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.send_signal(signal.SIGTERM)
+            await self.proc.wait()
+            self.proc = None
         if self.app is not None:
             app, self.app = self.app, None
             assert app.updater is not None
@@ -127,7 +155,7 @@ async def p1(latency: float, n: int = 200) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         w = World(Path(tmp), latency)
         await w.setup(responders=10, contacts=n)
-        await w.start_bot()
+        await w.start_process()
         chats = {u.id for u in w.responders}
         latencies: list[float] = []
         try:
@@ -159,7 +187,7 @@ async def p2(latency: float, repeats: int = 5) -> dict[str, Any]:
         with tempfile.TemporaryDirectory() as tmp:
             w = World(Path(tmp), latency)
             await w.setup(responders=30, contacts=1)
-            await w.start_bot()
+            await w.start_process()
             chats = {u.id for u in w.responders}
             try:
                 sent = datetime.now(UTC)
@@ -188,7 +216,7 @@ async def p3(latency: float, panics: int = 100, spread_s: float = 10.0) -> dict[
     with tempfile.TemporaryDirectory() as tmp:
         w = World(Path(tmp), latency)
         await w.setup(responders=10, contacts=panics)
-        await w.start_bot()
+        await w.start_process()
         chats = {u.id for u in w.responders}
         try:
             t0 = datetime.now(UTC)

@@ -6,7 +6,8 @@ gets any of these.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.messages import text
 from config.durations import format_duration
@@ -14,9 +15,12 @@ from storage.models import Alert, AlertEvent, AlertPage, AlertState, Person, Pol
 
 
 def when(moment: datetime, person: Person) -> str:
-    # Per-person time zones arrive with the rota; until then everyone reads UTC.
-    del person
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
+    """A time in the reader's own zone (`/tz`), with the zone's abbreviation."""
+    try:
+        local = moment.astimezone(ZoneInfo(person.tz))
+    except (ZoneInfoNotFoundError, ValueError):
+        local = moment.astimezone(UTC)
+    return local.strftime("%Y-%m-%d %H:%M %Z")
 
 
 def ago(delta: timedelta) -> str:

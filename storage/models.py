@@ -26,6 +26,9 @@ class Person:
     roles: frozenset[Role]
     created_at: datetime
     unreachable: bool = False
+    tz: str = "UTC"
+    remind_minutes: int = 60
+    policy_id: int | None = None
 
     @property
     def chat_id(self) -> int:
@@ -141,12 +144,14 @@ class TargetKind(enum.StrEnum):
     ALL_RESPONDERS = "all_responders"
     ALL_COORDINATORS = "all_coordinators"
     PERSON = "person"
+    ROTATION = "rotation"  # whoever is on call in that rotation when the step fires
 
 
 @dataclass(frozen=True, slots=True)
 class Target:
     kind: TargetKind
-    person_id: int | None = None
+    person_id: int | None = None  # PERSON
+    rotation_id: int | None = None  # ROTATION
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +168,7 @@ class Policy:
     repeat: int
     ack_timeout_s: int
     is_default: bool
+    retired: bool = False
 
 
 @dataclass(frozen=True, slots=True)

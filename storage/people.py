@@ -100,6 +100,18 @@ class PeopleRepo:
             )
         return changed == 1
 
+    async def set_tz(self, tx: Transaction, person_id: int, tz: str) -> None:
+        blob = self._cipher.encrypt(tz, table="people", column="tz", row_id=person_id)
+        await tx.execute("UPDATE people SET tz_enc = ? WHERE id = ?", (blob, person_id))
+
+    async def set_remind_minutes(self, tx: Transaction, person_id: int, minutes: int) -> None:
+        await tx.execute(
+            "UPDATE people SET remind_minutes = ? WHERE id = ?", (minutes, person_id)
+        )
+
+    async def set_policy(self, tx: Transaction, person_id: int, policy_id: int | None) -> None:
+        await tx.execute("UPDATE people SET policy_id = ? WHERE id = ?", (policy_id, person_id))
+
     async def delete(self, tx: Transaction, person_id: int) -> bool:
         """Delete the person and, through foreign keys, everything that hangs on them."""
         return await tx.execute("DELETE FROM people WHERE id = ?", (person_id,)) == 1
@@ -128,4 +140,11 @@ class PeopleRepo:
             roles=roles,
             created_at=from_db_time(row["created_at"]),
             unreachable=row["unreachable_at"] is not None,
+            tz=(
+                dec.decrypt_str(row["tz_enc"], table="people", column="tz", row_id=pid)
+                if row["tz_enc"] is not None
+                else "UTC"
+            ),
+            remind_minutes=row["remind_minutes"],
+            policy_id=row["policy_id"],
         )

@@ -16,12 +16,16 @@ def targets_to_json(targets: tuple[Target, ...]) -> str:
         item: dict[str, Any] = {"kind": t.kind.value}
         if t.person_id is not None:
             item["id"] = t.person_id
+        if t.rotation_id is not None:
+            item["rotation"] = t.rotation_id
         out.append(item)
     return json.dumps(out)
 
 
 def targets_from_json(text: str) -> tuple[Target, ...]:
-    return tuple(Target(TargetKind(t["kind"]), t.get("id")) for t in json.loads(text))
+    return tuple(
+        Target(TargetKind(t["kind"]), t.get("id"), t.get("rotation")) for t in json.loads(text)
+    )
 
 
 class PolicyRepo:
@@ -40,6 +44,7 @@ class PolicyRepo:
             repeat=row["repeat"],
             ack_timeout_s=row["ack_timeout_s"],
             is_default=bool(row["is_default"]),
+            retired=bool(row["retired"]),
         )
 
     async def default(self, q: Queryable) -> Policy:

@@ -25,6 +25,10 @@ ENCRYPTED_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("alerts", "location_enc", "location"),
     ("alerts", "resolution_enc", "resolution"),
     ("alert_events", "detail_enc", "detail"),
+    ("people", "tz_enc", "tz"),
+    ("group_chats", "chat_enc", "chat"),
+    ("group_chats", "title_enc", "title"),
+    ("drafts", "payload_enc", "payload"),
 )
 
 
