@@ -87,6 +87,7 @@ _EVENT_KEYS = {
     "resumed": "timeline.resumed",
     "followup": "timeline.followup",
     "resolved": "timeline.resolved",
+    "policy_changed": "timeline.policy_changed",
 }
 
 

@@ -14,10 +14,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
-from bot import alert_text
+from bot import alert_text, rota
 from bot.clock import Clock
 from bot.errors import DeliveryError, InvalidInput, NotAllowed, NotFound
-from bot.escalation import START, Plan, Position, next_position, pageable, plan_from
+from bot.escalation import (
+    START,
+    OnCall,
+    Plan,
+    Position,
+    next_position,
+    pageable,
+    plan_from,
+    rotations_of,
+)
 from bot.messages import text
 from bot.outbox import Delivered, Outbox
 from storage.alerts import AlertRepo
@@ -38,6 +47,7 @@ from storage.models import (
 )
 from storage.people import PeopleRepo
 from storage.policies import PolicyRepo
+from storage.rota import RotaRepo
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +86,7 @@ class AlertService:
         alerts: AlertRepo,
         policies: PolicyRepo,
         people: PeopleRepo,
+        rota_repo: RotaRepo,
         outbox: Outbox,
         clock: Clock,
         *,
@@ -87,6 +98,7 @@ class AlertService:
         self.alerts = alerts
         self.policies = policies
         self.people = people
+        self.rota = rota_repo
         self.outbox = outbox
         self.clock = clock
         self.reply_ttl = contact_reply_ttl
@@ -142,7 +154,7 @@ class AlertService:
     async def _open(
         self, tx: Transaction, contact: Person, msg: ContactMessage, now: datetime
     ) -> Alert:
-        policy = await self.policies.default(tx)
+        policy = await self._policy_for(tx, contact)
         alert_id = await self.alerts.create(
             tx,
             contact_id=contact.id,
@@ -162,7 +174,7 @@ class AlertService:
             tx,
             alert,
             policy,
-            plan_from(policy, START, everyone),
+            plan_from(policy, START, everyone, await self._on_call(tx, policy, now)),
             everyone,
             now,
             Priority.FIRST_PAGE,
@@ -429,6 +441,44 @@ class AlertService:
                     self._tick_staff = None
         return moved
 
+    async def _policy_for(self, tx: Transaction, contact: Person) -> Policy:
+        """The contact's own policy if one is assigned and in use, else the default."""
+        if contact.policy_id is not None:
+            policy = await self.policies.get(tx, contact.policy_id)
+            if policy is not None and policy.steps and not policy.retired:
+                return policy
+        return await self.policies.default(tx)
+
+    async def _on_call(self, tx: Transaction, policy: Policy, now: datetime) -> OnCall:
+        """Who is on call now in each rotation the policy names (overrides applied)."""
+        result: dict[int, frozenset[int]] = {}
+        for rotation_id in rotations_of(policy):
+            rotation = await self.rota.rotation(tx, rotation_id)
+            if rotation is None:
+                continue
+            overrides = await self.rota.overrides(tx, rotation_id, ending_after=now)
+            result[rotation_id] = rota.on_call(rotation, overrides, now)
+        return result
+
+    async def policy_changed(self, tx: Transaction, policy_id: int, now: datetime) -> int:
+        """A policy was edited: its open, unacknowledged alerts start again from the new
+        step 1 at once, so the old policy's pending steps never fire."""
+        policy = await self.policies.get(tx, policy_id)
+        if policy is None or not policy.steps:
+            return 0
+        restarted = 0
+        staff = await self.people.staff(tx)
+        for alert in await self.alerts.open_alerts(tx):
+            if alert.policy_id != policy_id or alert.state is not AlertState.TRIGGERED:
+                continue
+            await self.alerts.add_event(
+                tx, alert.id, "policy_changed", now, detail={"policy": policy.name}
+            )
+            plan = plan_from(policy, START, staff, await self._on_call(tx, policy, now))
+            if await self._enter(tx, alert, policy, plan, staff, now, Priority.ESCALATION):
+                restarted += 1
+        return restarted
+
     async def _staff(self, tx: Transaction) -> list[Person]:
         if self._tick_staff is not None:
             return self._tick_staff
@@ -454,7 +504,13 @@ class AlertService:
         everyone = await self._staff(tx)
         nxt = next_position(policy, Position(alert.pass_, alert.step))
         return await self._enter(
-            tx, alert, policy, plan_from(policy, nxt, everyone), everyone, now, Priority.ESCALATION
+            tx,
+            alert,
+            policy,
+            plan_from(policy, nxt, everyone, await self._on_call(tx, policy, now)),
+            everyone,
+            now,
+            Priority.ESCALATION,
         )
 
     async def _ack_timeout(self, tx: Transaction, alert: Alert, now: datetime) -> bool:
@@ -501,7 +557,7 @@ class AlertService:
             tx,
             alert,
             policy,
-            plan_from(policy, START, everyone),
+            plan_from(policy, START, everyone, await self._on_call(tx, policy, now)),
             everyone,
             now,
             Priority.ESCALATION,

@@ -7,7 +7,7 @@ step 0, `repeat` more times; after that the alert is UNANSWERED and everyone is 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -41,7 +41,10 @@ def pageable(people: Iterable[Person]) -> list[Person]:
     return [p for p in people if p.is_staff and not p.unreachable]
 
 
-def step_targets(step: Step, people: Iterable[Person]) -> list[Person]:
+OnCall = Mapping[int, frozenset[int]]  # rotation id -> person ids on call now
+
+
+def step_targets(step: Step, people: Iterable[Person], on_call: OnCall) -> list[Person]:
     """Everyone a step pages, each once, in a stable order."""
     staff = pageable(people)
     chosen: dict[int, Person] = {}
@@ -51,9 +54,23 @@ def step_targets(step: Step, people: Iterable[Person]) -> list[Person]:
                 (target.kind is TargetKind.ALL_RESPONDERS and person.has(Role.RESPONDER))
                 or (target.kind is TargetKind.ALL_COORDINATORS and person.has(Role.COORDINATOR))
                 or (target.kind is TargetKind.PERSON and person.id == target.person_id)
+                or (
+                    target.kind is TargetKind.ROTATION
+                    and target.rotation_id is not None
+                    and person.id in on_call.get(target.rotation_id, frozenset())
+                )
             ):
                 chosen.setdefault(person.id, person)
     return sorted(chosen.values(), key=lambda p: p.id)
+
+
+def rotations_of(policy: Policy) -> set[int]:
+    return {
+        t.rotation_id
+        for step in policy.steps
+        for t in step.targets
+        if t.kind is TargetKind.ROTATION and t.rotation_id is not None
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,11 +88,13 @@ class Plan:
     paged: PlannedStep | None
 
 
-def plan_from(policy: Policy, start: Position | None, people: list[Person]) -> Plan:
+def plan_from(
+    policy: Policy, start: Position | None, people: list[Person], on_call: OnCall | None = None
+) -> Plan:
     skipped: list[Position] = []
     pos = start
     while pos is not None:
-        targets = step_targets(policy.steps[pos.step], people)
+        targets = step_targets(policy.steps[pos.step], people, on_call or {})
         if targets:
             return Plan(skipped, PlannedStep(pos, targets))
         skipped.append(pos)

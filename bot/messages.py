@@ -52,6 +52,10 @@ CATALOGUE: dict[str, str] = {
         "/alert <n> - an alert's timeline\n"
         "/ack <n> - acknowledge alert n\n"
         "/resolve <n> [note] - resolve alert n\n"
+        "/oncall - who is on call now and next\n"
+        "/shifts - your next shifts\n"
+        "/swap <rotation> | <from> | <to> - offer a window of your shifts to others\n"
+        "/tz <zone> - your time zone, e.g. /tz Europe/Moscow\n"
         "/help - this list"
     ),
     "help.coordinator": N_(
@@ -63,6 +67,9 @@ CATALOGUE: dict[str, str] = {
         "/alerts - all open alerts\n"
         "/alert <n> - an alert's timeline\n"
         "/ack <n>, /resolve <n> [note] - act on any alert\n"
+        "/rotation - list rotations; /rotation new ... and /rotation people ... change them\n"
+        "/override <rotation> | add, remove or replace | <person> | <from> | <to>\n"
+        "/oncall, /tz <zone> - who is on call; your time zone\n"
         "/help - this list"
     ),
     "help.unknown_command": N_("I don't know that command. Send /help to see what you can do."),
@@ -182,6 +189,9 @@ CATALOGUE: dict[str, str] = {
     "timeline.resumed": N_("acknowledgement timed out again: escalation resumed from step 1"),
     "timeline.followup": N_("follow-up ({what})"),
     "timeline.resolved": N_("resolved by {name}"),
+    "timeline.policy_changed": N_(
+        "escalation policy '{policy}' changed: restarted from its step 1"
+    ),
     "timeline.resolved_note": N_("resolved by {name}: {note}"),
     "timeline.pages": N_("Pages:"),
     "timeline.page": N_("{time} {name} (step {step}): {delivery}"),
@@ -193,6 +203,73 @@ CATALOGUE: dict[str, str] = {
     "what.live_location": N_("live location"),
     "what.voice": N_("voice"),
     "what.photo": N_("photo"),
+    # Time zones, on-call, shifts.
+    "tz.set": N_("Your time zone is now {tz}. It is {local} there."),
+    "tz.unknown": N_(
+        "'{given}' is not a time zone. Use a name like Europe/Moscow or Asia/Vladivostok."
+    ),
+    "tz.usage": N_("Usage: /tz <zone>, e.g. /tz Europe/Moscow. Your zone now: {tz}."),
+    "oncall.none": N_("No rotations yet. A coordinator creates one with /rotation new."),
+    "oncall.rotation": N_("{name} ({tz})"),
+    "oncall.now": N_("  now: {who}, until {until}"),
+    "oncall.next": N_("  next: {who}, from {when}"),
+    "oncall.nobody": N_("nobody"),
+    "shifts.header": N_("Your next shifts:"),
+    "shifts.none": N_("You have no shifts in the coming year."),
+    "shifts.line": N_("{start} - {end}: {name}"),
+    # Rotations and overrides (coordinators).
+    "rotation.none": N_("No rotations yet. Create one with /rotation new."),
+    "rotation.line": N_("#{id} {name}: every {every} from {start} ({tz}); {people}"),
+    "rotation.usage": N_(
+        "Usage: /rotation new <name> | <time zone> | <every> | <first handoff> | <people>\n"
+        "e.g. /rotation new Moscow day | Europe/Moscow | 1d | 2026-03-02 09:00 | Anna, Boris\n"
+        "every: 8h, 1d, 1w, 2w; people in order, by name or #number."
+    ),
+    "rotation.members_usage": N_(
+        "Usage: /rotation people <rotation> | <people in order>, e.g. "
+        "/rotation people Moscow day | Boris, Anna, #7"
+    ),
+    "rotation.exists": N_("A rotation named '{name}' exists already. Choose another name."),
+    "rotation.unknown": N_("There is no rotation '{name}'. Send /rotation to list them."),
+    "rotation.preview_new": N_("New rotation {name} ({tz}). Shifts for the next two weeks:"),
+    "rotation.preview_members": N_("{name} ({tz}) with the new people. Next two weeks:"),
+    "rotation.created": N_("Rotation {name} created."),
+    "rotation.updated": N_("Rotation {name} updated."),
+    "rota.segment": N_("{start} - {end}: {who}"),
+    "rota.bad_time": N_("'{given}' is not a time. Write it as 2026-03-05 09:00, or now."),
+    "rota.bad_every": N_("'{given}' is not a shift length. Use 8h, 1d, 1w or 2w."),
+    "rota.person_unknown": N_(
+        "No responder or coordinator matches '{ref}'. /people lists everyone."
+    ),
+    "rota.person_ambiguous": N_("More than one person is called '{ref}': use {ids}."),
+    "rota.invalid": N_("That does not work: {problem}."),
+    "override.usage": N_(
+        "Usage: /override <rotation> | add, remove or replace | <person> | <from> | <to>\n"
+        "e.g. /override Moscow day | replace | Boris for Anna | 2026-03-05 09:00 | +24h\n"
+        "Times are in your time zone (/tz)."
+    ),
+    "override.bad_window": N_("The end must come after the start (and after now)."),
+    "override.conflict": N_(
+        "That clashes with override #{id} ({kind}) for the same time. "
+        "Change or remove that one first."
+    ),
+    "override.preview": N_("{name} ({tz}) with this override:"),
+    "override.created": N_("Override #{id} is in place."),
+    "draft.gone": N_("This change was already confirmed, cancelled or has expired."),
+    "draft.cancelled": N_("Cancelled: nothing changed."),
+    "button.confirm": N_("Confirm"),
+    "button.take": N_("Take it"),
+    "swap.usage": N_(
+        "Usage: /swap <rotation> | <from> | <to>, e.g. /swap Moscow day | 2026-03-05 09:00 | +24h"
+    ),
+    "swap.not_yours": N_("You are not on call in {name} during that time."),
+    "swap.offered": N_(
+        "{name} asks someone to take {rotation} from {start} to {end} (swap #{id})."
+    ),
+    "swap.requested": N_("Swap #{id} offered. Nothing changes until someone takes it."),
+    "swap.gone": N_("Swap #{id} is no longer open."),
+    "swap.own": N_("You cannot take your own swap #{id}."),
+    "swap.taken": N_("Swap #{id}: {name} takes {rotation} from {requester}."),
     # Errors everyone may see.
     "error.not_allowed": N_("You can't do that."),
     "error.internal": N_("Something went wrong on our side. Please try again."),

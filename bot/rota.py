@@ -187,6 +187,12 @@ def _localize(wall: datetime, zone: ZoneInfo) -> datetime:
     return datetime.fromtimestamp(hi, UTC)
 
 
+def localize(wall: datetime, tz: str) -> datetime:
+    """A naive local wall time in `tz` as a UTC instant, by the same gap/overlap rules as
+    handoffs (for reading times people type)."""
+    return _localize(wall, _zone(tz))
+
+
 def _step(rotation: Rotation) -> timedelta:
     if rotation.unit is ShiftUnit.HOURS:
         return timedelta(hours=rotation.length)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from bot.alerts import AlertService
 from bot.clock import Clock
 from bot.gate import GateService
+from bot.oncall import RotaService
 from bot.outbox import Outbox
 from bot.people import PeopleService
 from config import Settings
@@ -15,12 +16,14 @@ from storage.alerts import AlertRepo
 from storage.audit import AuditRepo
 from storage.crypto import FieldCipher
 from storage.db import Database
+from storage.drafts import DraftRepo
 from storage.gate import GateRepo
 from storage.invitations import InvitationRepo
 from storage.keyring import KeyRing
 from storage.outbox import OutboxRepo
 from storage.people import PeopleRepo
 from storage.policies import PolicyRepo
+from storage.rota import RotaRepo
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +38,7 @@ class Services:
     people: PeopleService
     gate: GateService
     alerts: AlertService
+    rota: RotaService
 
     @classmethod
     async def open(
@@ -77,13 +81,17 @@ class Services:
             AlertRepo(cipher),
             PolicyRepo(),
             people_repo,
+            RotaRepo(),
             outbox,
             clock,
             contact_reply_ttl=settings.contact_reply_ttl,
             delete_contact_messages=settings.delete_contact_messages,
             panic_on_plain_text=settings.panic_on_plain_text,
         )
-        return cls(settings, clock, db, cipher, outbox, people, gate, alerts)
+        rota = RotaService(
+            db, RotaRepo(), people_repo, DraftRepo(cipher), AuditRepo(cipher), outbox, clock
+        )
+        return cls(settings, clock, db, cipher, outbox, people, gate, alerts, rota)
 
     async def close(self) -> None:
         await self.outbox.stop()

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
-from handlers import common, contact, coordinator, responder
+from handlers import common, contact, coordinator, responder, rota
 
 if TYPE_CHECKING:
     from bot.app import NabatApp
@@ -32,6 +32,14 @@ def register(app: NabatApp) -> None:
             CommandHandler("alert", responder.alert),
             CommandHandler("ack", responder.ack),
             CommandHandler("resolve", responder.resolve),
+            CommandHandler("tz", rota.tz),
+            CommandHandler("oncall", rota.oncall),
+            CommandHandler("shifts", rota.shifts),
+            CommandHandler("rotation", rota.rotation),
+            CommandHandler("override", rota.override),
+            CommandHandler("swap", rota.swap),
+            CallbackQueryHandler(rota.draft_button, pattern=rota.DRAFT_PATTERN),
+            CallbackQueryHandler(rota.swap_button, pattern=rota.SWAP_PATTERN),
             CallbackQueryHandler(coordinator.remove_button, pattern=coordinator.REMOVE_PATTERN),
             CallbackQueryHandler(responder.alert_button, pattern=responder.ALERT_BUTTON_PATTERN),
             CallbackQueryHandler(common.stale_button),

@@ -105,9 +105,7 @@ class PeopleRepo:
         await tx.execute("UPDATE people SET tz_enc = ? WHERE id = ?", (blob, person_id))
 
     async def set_remind_minutes(self, tx: Transaction, person_id: int, minutes: int) -> None:
-        await tx.execute(
-            "UPDATE people SET remind_minutes = ? WHERE id = ?", (minutes, person_id)
-        )
+        await tx.execute("UPDATE people SET remind_minutes = ? WHERE id = ?", (minutes, person_id))
 
     async def set_policy(self, tx: Transaction, person_id: int, policy_id: int | None) -> None:
         await tx.execute("UPDATE people SET policy_id = ? WHERE id = ?", (policy_id, person_id))

@@ -47,14 +47,20 @@ class RotaRepo:
         return self._rotation(row, members.get(rotation_id, ()))
 
     async def by_name(self, q: Queryable, name: str) -> Rotation | None:
-        row = await q.fetchone(
-            "SELECT id FROM rotations WHERE name = ? COLLATE NOCASE", (name,)
-        )
+        row = await q.fetchone("SELECT id FROM rotations WHERE name = ? COLLATE NOCASE", (name,))
         return await self.rotation(q, row["id"]) if row else None
 
     async def create(
-        self, tx: Transaction, *, name: str, tz: str, unit: ShiftUnit, length: int,
-        start: datetime, participants: tuple[int, ...], now: datetime,
+        self,
+        tx: Transaction,
+        *,
+        name: str,
+        tz: str,
+        unit: ShiftUnit,
+        length: int,
+        start: datetime,
+        participants: tuple[int, ...],
+        now: datetime,
     ) -> int:
         rotation_id = await tx.insert(
             "INSERT INTO rotations (name, tz, unit, length, start_at, created_at)"
@@ -68,8 +74,14 @@ class RotaRepo:
         await tx.execute(
             "UPDATE rotations SET name = ?, tz = ?, unit = ?, length = ?, start_at = ?"
             " WHERE id = ?",
-            (rotation.name, rotation.tz, rotation.unit.value, rotation.length,
-             to_db_time(rotation.start), rotation.id),
+            (
+                rotation.name,
+                rotation.tz,
+                rotation.unit.value,
+                rotation.length,
+                to_db_time(rotation.start),
+                rotation.id,
+            ),
         )
         await self.set_members(tx, rotation.id, rotation.participants)
 
@@ -102,15 +114,31 @@ class RotaRepo:
         return [self._override(r) for r in rows]
 
     async def add_override(
-        self, tx: Transaction, *, rotation_id: int, kind: OverrideKind, person_id: int,
-        replaces: int | None, start: datetime, end: datetime, created_by: int | None,
+        self,
+        tx: Transaction,
+        *,
+        rotation_id: int,
+        kind: OverrideKind,
+        person_id: int,
+        replaces: int | None,
+        start: datetime,
+        end: datetime,
+        created_by: int | None,
         now: datetime,
     ) -> int:
         return await tx.insert(
             "INSERT INTO overrides (rotation_id, kind, person_id, replaces, start_at, end_at,"
             " created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (rotation_id, kind.value, person_id, replaces, to_db_time(start), to_db_time(end),
-             created_by, to_db_time(now)),
+            (
+                rotation_id,
+                kind.value,
+                person_id,
+                replaces,
+                to_db_time(start),
+                to_db_time(end),
+                created_by,
+                to_db_time(now),
+            ),
         )
 
     async def delete_override(self, tx: Transaction, override_id: int) -> bool:
@@ -119,8 +147,14 @@ class RotaRepo:
     # -- swap requests -------------------------------------------------------------------
 
     async def add_swap(
-        self, tx: Transaction, *, rotation_id: int, requester: int, start: datetime,
-        end: datetime, now: datetime,
+        self,
+        tx: Transaction,
+        *,
+        rotation_id: int,
+        requester: int,
+        start: datetime,
+        end: datetime,
+        now: datetime,
     ) -> int:
         return await tx.insert(
             "INSERT INTO swap_requests (rotation_id, requester, start_at, end_at, state,"
@@ -138,9 +172,7 @@ class RotaRepo:
         )
         return [self._swap(r) for r in rows]
 
-    async def take_swap(
-        self, tx: Transaction, swap_id: int, taker: int, override_id: int
-    ) -> bool:
+    async def take_swap(self, tx: Transaction, swap_id: int, taker: int, override_id: int) -> bool:
         """Claim an open request; False if it was taken or cancelled first."""
         changed = await tx.execute(
             "UPDATE swap_requests SET state = 'taken', taken_by = ?, override_id = ?"
@@ -159,8 +191,13 @@ class RotaRepo:
     # -- notices -------------------------------------------------------------------------
 
     async def claim_notice(
-        self, tx: Transaction, rotation_id: int, shift_start: datetime, kind: str,
-        person_id: int, now: datetime,
+        self,
+        tx: Transaction,
+        rotation_id: int,
+        shift_start: datetime,
+        kind: str,
+        person_id: int,
+        now: datetime,
     ) -> bool:
         """True the first time this notice is claimed: reminders go out once."""
         changed = await tx.execute(
@@ -198,23 +235,37 @@ class RotaRepo:
     @staticmethod
     def _rotation(r: sqlite3.Row, members: tuple[int, ...]) -> Rotation:
         return Rotation(
-            id=r["id"], name=r["name"], tz=r["tz"], unit=ShiftUnit(r["unit"]),
-            length=r["length"], start=from_db_time(r["start_at"]), participants=members,
+            id=r["id"],
+            name=r["name"],
+            tz=r["tz"],
+            unit=ShiftUnit(r["unit"]),
+            length=r["length"],
+            start=from_db_time(r["start_at"]),
+            participants=members,
         )
 
     @staticmethod
     def _override(r: sqlite3.Row) -> Override:
         return Override(
-            id=r["id"], rotation_id=r["rotation_id"], kind=OverrideKind(r["kind"]),
-            person_id=r["person_id"], replaces=r["replaces"],
-            start=from_db_time(r["start_at"]), end=from_db_time(r["end_at"]),
+            id=r["id"],
+            rotation_id=r["rotation_id"],
+            kind=OverrideKind(r["kind"]),
+            person_id=r["person_id"],
+            replaces=r["replaces"],
+            start=from_db_time(r["start_at"]),
+            end=from_db_time(r["end_at"]),
         )
 
     @staticmethod
     def _swap(r: sqlite3.Row) -> SwapRequest:
         return SwapRequest(
-            id=r["id"], rotation_id=r["rotation_id"], requester=r["requester"],
-            start=from_db_time(r["start_at"]), end=from_db_time(r["end_at"]), state=r["state"],
-            taken_by=r["taken_by"], override_id=r["override_id"],
+            id=r["id"],
+            rotation_id=r["rotation_id"],
+            requester=r["requester"],
+            start=from_db_time(r["start_at"]),
+            end=from_db_time(r["end_at"]),
+            state=r["state"],
+            taken_by=r["taken_by"],
+            override_id=r["override_id"],
             created_at=from_db_time(r["created_at"]),
         )

@@ -1,0 +1,144 @@
+"""The rota from Telegram: /tz, /oncall, /shifts; coordinators' /rotation and /override;
+responders' /swap; the Confirm / Cancel and Take buttons."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from telegram import Update
+
+from bot.app import NabatContext
+from bot.errors import DomainError, InvalidInput
+from bot.messages import text
+from handlers.common import answer_quietly, replying
+from handlers.coordinator import _unknown
+from storage.models import Notice, Person, Role
+
+log = logging.getLogger(__name__)
+
+DRAFT_PATTERN = r"^dr:"
+SWAP_PATTERN = r"^swp:"
+_DRAFT = re.compile(r"^dr:(y|n):(rotation\.new|rotation\.members|override\.new):(\d{1,12})$")
+_SWAP = re.compile(r"^swp:(\d{1,12})$")
+
+
+def _rest(update: Update) -> str:
+    """Everything after the command, as typed (the | separators survive)."""
+    msg = update.effective_message
+    raw = msg.text if msg is not None and msg.text else ""
+    return raw.split(maxsplit=1)[1] if len(raw.split(maxsplit=1)) > 1 else ""
+
+
+def _staff(context: NabatContext) -> Person | None:
+    person = context.person
+    return person if person is not None and person.is_staff else None
+
+
+@replying
+async def tz(update: Update, context: NabatContext) -> None:
+    actor = _staff(context)
+    if actor is None:
+        return await _unknown(context)
+    raw = _rest(update).strip()
+    if not raw:
+        raise InvalidInput("tz.usage", tz=actor.tz)
+    await context.services.rota.set_tz(actor, raw)
+
+
+@replying
+async def oncall(update: Update, context: NabatContext) -> None:
+    actor = _staff(context)
+    if actor is None:
+        return await _unknown(context)
+    await context.services.rota.report_on_call(actor)
+
+
+@replying
+async def shifts(update: Update, context: NabatContext) -> None:
+    actor = _staff(context)
+    if actor is None:
+        return await _unknown(context)
+    await context.services.rota.report_shifts(actor)
+
+
+@replying
+async def rotation(update: Update, context: NabatContext) -> None:
+    actor = context.person
+    if actor is None or not actor.has(Role.COORDINATOR):
+        return await _unknown(context)
+    raw = _rest(update)
+    verb, _, rest = raw.strip().partition(" ")
+    service = context.services.rota
+    if not verb:
+        await service.list_rotations(actor)
+    elif verb == "new":
+        await service.draft_rotation(actor, rest)
+    elif verb == "people":
+        await service.draft_members(actor, rest)
+    else:
+        raise InvalidInput("rotation.usage")
+
+
+@replying
+async def override(update: Update, context: NabatContext) -> None:
+    actor = context.person
+    if actor is None or not actor.has(Role.COORDINATOR):
+        return await _unknown(context)
+    await context.services.rota.draft_override(actor, _rest(update))
+
+
+@replying
+async def swap(update: Update, context: NabatContext) -> None:
+    actor = _staff(context)
+    if actor is None:
+        return await _unknown(context)
+    await context.services.rota.request_swap(actor, _rest(update))
+
+
+async def draft_button(update: Update, context: NabatContext) -> None:
+    query = update.callback_query
+    assert query is not None
+    actor = context.person
+    match = _DRAFT.match(query.data or "")
+    if actor is None or match is None or not actor.has(Role.COORDINATOR):
+        await answer_quietly(update)
+        return
+    confirm, kind, draft_id = match.group(1) == "y", match.group(2), int(match.group(3))
+    await _run_button(update, context, actor, confirm, kind, draft_id)
+
+
+async def _run_button(
+    update: Update, context: NabatContext, actor: Person, confirm: bool, kind: str, draft_id: int
+) -> None:
+    query = update.callback_query
+    assert query is not None
+    answer = text("callback.done", actor.lang)
+    try:
+        if confirm:
+            await context.services.rota.confirm(actor, draft_id, kind)
+        else:
+            await context.services.rota.cancel(actor, draft_id, kind)
+    except DomainError as err:
+        answer = text(err.key, actor.lang, **err.params)
+        await context.services.people.reply(
+            actor, Notice(err.key, dict(err.params), lang=actor.lang)
+        )
+    # A draft is taken once: a second press only hears that it is gone.
+    await query.answer(answer[:200])
+
+
+async def swap_button(update: Update, context: NabatContext) -> None:
+    query = update.callback_query
+    assert query is not None
+    actor = _staff(context)
+    match = _SWAP.match(query.data or "")
+    if actor is None or match is None:
+        await answer_quietly(update)
+        return
+    answer = text("callback.done", actor.lang)
+    try:
+        await context.services.rota.take_swap(actor, int(match.group(1)))
+    except DomainError as err:
+        answer = text(err.key, actor.lang, **err.params)
+    await query.answer(answer[:200], show_alert=len(answer) > 40)

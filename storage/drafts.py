@@ -1,0 +1,53 @@
+"""Drafts: a coordinator's change waiting for its Confirm button, kept encrypted."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from storage.crypto import FieldCipher
+from storage.db import Transaction, to_db_time
+from storage.people import Queryable
+
+
+class DraftRepo:
+    def __init__(self, cipher: FieldCipher) -> None:
+        self._cipher = cipher
+
+    async def add(
+        self, tx: Transaction, actor_id: int, kind: str, payload: dict[str, Any], now: datetime
+    ) -> int:
+        draft_id = await tx.next_id("drafts")
+        blob = self._cipher.encrypt(
+            json.dumps(payload), table="drafts", column="payload", row_id=draft_id
+        )
+        await tx.execute(
+            "INSERT INTO drafts (id, actor_id, kind, payload_enc, created_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (draft_id, actor_id, kind, blob, to_db_time(now)),
+        )
+        return draft_id
+
+    async def take(
+        self, tx: Transaction, draft_id: int, kind: str
+    ) -> tuple[int, dict[str, Any]] | None:
+        """Remove and return (actor id, payload): a draft is confirmed or cancelled once."""
+        row = await tx.fetchone(
+            "SELECT actor_id, payload_enc FROM drafts WHERE id = ? AND kind = ?", (draft_id, kind)
+        )
+        if row is None:
+            return None
+        await tx.execute("DELETE FROM drafts WHERE id = ?", (draft_id,))
+        payload = json.loads(
+            self._cipher.decrypt_str(row[1], table="drafts", column="payload", row_id=draft_id)
+        )
+        return int(row[0]), payload
+
+    async def purge(self, tx: Transaction, now: datetime, older_than: timedelta) -> int:
+        return await tx.execute(
+            "DELETE FROM drafts WHERE created_at < ?", (to_db_time(now - older_than),)
+        )
+
+
+__all__ = ["DraftRepo", "Queryable"]
