@@ -120,6 +120,41 @@ def build_parser() -> argparse.ArgumentParser:
         help="how old the heartbeat may be (default 60s)",
     )
 
+    rota = sub.add_parser(
+        "rota",
+        help="export or import the on-call rota and escalation policies as one TOML file",
+        description="Every rotation, its overrides that have not ended, every escalation "
+        "policy and which policy each contact uses, as one declarative TOML file "
+        "(the format is in README.md). People are named by display name, or #<number> "
+        "when a name is not unique.",
+    )
+    rota_sub = rota.add_subparsers(dest="rota_command", metavar="ACTION", required=True)
+    rota_export = rota_sub.add_parser(
+        "export",
+        help="write the rota and policies to FILE",
+        description="Write the rota and policies to FILE with mode 0600 (it names people: "
+        "keep it private). Importing that file unchanged changes nothing.",
+    )
+    rota_export.add_argument(
+        "file", type=Path, metavar="FILE", help="the TOML file to write (replaced if it exists)"
+    )
+    rota_import = rota_sub.add_parser(
+        "import",
+        help="make the rota and policies match FILE",
+        description="Check FILE completely, then make the database match it in one "
+        "transaction: rotations and policies are matched by name and created, updated or "
+        "deleted (a policy alerts refer to is retired instead); contacts not listed get "
+        "the default policy; every change is audited; open alerts of a policy whose steps "
+        "changed start again at its new step 1. Any error is reported as FILE:LINE and "
+        "nothing changes (exit status 2).",
+    )
+    rota_import.add_argument("file", type=Path, metavar="FILE", help="the TOML file to read")
+    rota_import.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="check FILE and print what would change, without changing anything",
+    )
+
     sub.add_parser(
         "migrate",
         help="apply database migrations and report the schema version",
@@ -155,6 +190,8 @@ def main(
             return asyncio.run(_migrate(settings))
         if args.command == "health":
             return _health(settings, args.max_age)
+        if args.command == "rota":
+            return asyncio.run(_rota(settings, args, clock or SystemClock()))
     except KeyboardInterrupt:
         return 130
     except (SettingsError, KeyRingError) as exc:
@@ -309,6 +346,53 @@ async def _migrate(settings: Settings) -> int:
         await db.close()
     done = ", ".join(f"{v:04d}" for v in applied) if applied else "none pending"
     print(f"Database {settings.database_path}: schema version {version} (applied: {done}).")
+    return 0
+
+
+async def _rota(settings: Settings, args: argparse.Namespace, clock: Clock) -> int:
+    from bot.rota_file import RotaFileError, export_rota, import_rota, write_private
+    from bot.services import Services
+
+    text = ""
+    if args.rota_command == "import":
+        try:
+            text = args.file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            print(f"nabat: cannot read {args.file}: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    # The full services, so an import hands open alerts of a changed policy to AlertService.
+    services = await Services.open(
+        settings, load_keys(settings).ring, clock, bot_username=settings.bot_username or "nabat"
+    )
+    try:
+        now = clock.now()
+        if args.rota_command == "export":
+            write_private(args.file, await export_rota(services.db, services.cipher, now))
+            print(f"Rota written to {args.file} (mode 0600: it names people, keep it private).")
+            return 0
+        summary = await import_rota(
+            services.db,
+            services.cipher,
+            text,
+            source=str(args.file),
+            now=now,
+            dry_run=args.dry_run,
+            on_policy_changed=services.alerts.policy_changed,
+        )
+    except RotaFileError as exc:
+        for error in exc.errors:
+            print(error, file=sys.stderr)
+        print(f"nabat: {args.file} was not imported; nothing changed.", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:
+        print(f"nabat: cannot write {args.file}: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        await services.close()
+    if args.dry_run:
+        print(f"Dry run, nothing changed. Importing {args.file} would make {summary}.")
+    else:
+        print(f"Imported {args.file}: {summary}.")
     return 0
 
 

@@ -782,8 +782,14 @@ class AlertService:
         async with self.db.transaction() as tx:
             person = await self.people.get(tx, item.person_id) if item.person_id else None
             forbidden = err.reason.startswith("Forbidden")
-            if person is not None and forbidden and person.is_staff:
-                await self.people.set_unreachable(tx, person.id, now)
+            newly_unreachable = (
+                person is not None
+                and forbidden
+                and person.is_staff
+                and await self.people.set_unreachable(tx, person.id, now)
+            )
+            if newly_unreachable and person is not None:
+                await self._flag_unreachable(tx, person)
             page = await self.alerts.page_for_outbox(tx, item.id)
             if page is None:
                 return
@@ -819,6 +825,28 @@ class AlertService:
                     escalate = True
         if escalate:
             await self.tick()
+
+    async def _flag_unreachable(self, tx: Transaction, person: Person) -> None:
+        """Tell coordinators, once, that someone can no longer be paged, and what it costs."""
+        rotations = [r.name for r in await self.rota.rotations(tx) if person.id in r.participants]
+        for coordinator in await self.people.staff(tx):
+            if not coordinator.has(Role.COORDINATOR) or coordinator.id == person.id:
+                continue
+            await self.outbox.send(
+                tx,
+                coordinator.chat_id,
+                Notice(
+                    "rota.unreachable",
+                    {
+                        "name": person.name,
+                        "rotations": ", ".join(rotations)
+                        or text("oncall.nobody", coordinator.lang),
+                    },
+                    lang=coordinator.lang,
+                ),
+                priority=Priority.ESCALATION,
+                person_id=coordinator.id,
+            )
 
     async def _contact_name(self, tx: Transaction, alert: Alert) -> str:
         return await self._name_of(tx, alert.contact_id)

@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 TICK_SECONDS = 1.0
 HOUSEKEEPING_EVERY = 3600.0
 HEARTBEAT_EVERY = 10.0
+WATCH_EVERY = 60.0  # shift reminders, handoffs, the daily gap report
 HEARTBEAT_FILE = "heartbeat"
 
 
@@ -41,6 +42,7 @@ class BotData:
         self.services: Services | None = None
         self.since_housekeeping = 0.0
         self.since_heartbeat = HEARTBEAT_EVERY
+        self.since_watch = WATCH_EVERY
 
 
 class NabatContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
@@ -120,6 +122,10 @@ async def _tick(context: NabatContext) -> None:
     if data.since_heartbeat >= HEARTBEAT_EVERY:
         data.since_heartbeat = 0.0
         write_heartbeat(services.settings.data_dir)
+    data.since_watch += TICK_SECONDS
+    if data.since_watch >= WATCH_EVERY:
+        data.since_watch = 0.0
+        await services.watch.tick()
     data.since_housekeeping += TICK_SECONDS
     if data.since_housekeeping >= HOUSEKEEPING_EVERY:
         data.since_housekeeping = 0.0

@@ -270,6 +270,17 @@ CATALOGUE: dict[str, str] = {
     "swap.gone": N_("Swap #{id} is no longer open."),
     "swap.own": N_("You cannot take your own swap #{id}."),
     "swap.taken": N_("Swap #{id}: {name} takes {rotation} from {requester}."),
+    "rota.reminder": N_("Reminder: your shift in {rotation} starts {start} (in {minutes} min)."),
+    "rota.handoff": N_("Handoff in {rotation}: now on call: {now} (before: {before})."),
+    "rota.handoff_alert": N_("Open alert #{id} ({kind}) is held by {name}."),
+    "rota.handoff_alert_open": N_("Open alert #{id} ({kind}) is not acknowledged yet."),
+    "rota.handoff_no_alerts": N_("No alerts are open."),
+    "rota.gaps_header": N_("Coverage gaps in the next 7 days (no one would be paged):"),
+    "rota.gap": N_("policy '{policy}' step {step}: {start} - {end}"),
+    "rota.unreachable": N_(
+        "{name} cannot be reached (blocked the bot or left Telegram). Pages skip them until "
+        "they write to the bot again. Rotations that depend on them: {rotations}."
+    ),
     # Errors everyone may see.
     "error.not_allowed": N_("You can't do that."),
     "error.internal": N_("Something went wrong on our side. Please try again."),

@@ -8,6 +8,7 @@ carries only its id. Every change is audited and followed by a coverage check.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -107,6 +108,8 @@ class RotaService:
         self.audit = audit
         self.outbox = outbox
         self.clock = clock
+        # Run after every confirmed change (the coverage-gap report).
+        self.after_change: list[Callable[[], Awaitable[object]]] = []
 
     # -- anyone on staff -----------------------------------------------------------------
 
@@ -367,6 +370,8 @@ class RotaService:
                     detail={"override": oid, "rotation": new.rotation_id},
                 )
                 await self._say(tx, actor, "override.created", id=oid)
+        for hook in self.after_change:
+            await hook()
 
     async def cancel(self, actor: Person, draft_id: int, kind: str) -> None:
         async with self.db.transaction() as tx:

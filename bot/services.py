@@ -11,6 +11,7 @@ from bot.gate import GateService
 from bot.oncall import RotaService
 from bot.outbox import Outbox
 from bot.people import PeopleService
+from bot.rota_watch import RotaWatch
 from config import Settings
 from storage.alerts import AlertRepo
 from storage.audit import AuditRepo
@@ -39,6 +40,7 @@ class Services:
     gate: GateService
     alerts: AlertService
     rota: RotaService
+    watch: RotaWatch
 
     @classmethod
     async def open(
@@ -91,7 +93,11 @@ class Services:
         rota = RotaService(
             db, RotaRepo(), people_repo, DraftRepo(cipher), AuditRepo(cipher), outbox, clock
         )
-        return cls(settings, clock, db, cipher, outbox, people, gate, alerts, rota)
+        watch = RotaWatch(
+            db, RotaRepo(), people_repo, PolicyRepo(), AlertRepo(cipher), outbox, clock
+        )
+        rota.after_change.append(lambda: watch.report_gaps(daily=False))
+        return cls(settings, clock, db, cipher, outbox, people, gate, alerts, rota, watch)
 
     async def close(self) -> None:
         await self.outbox.stop()

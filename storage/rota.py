@@ -190,26 +190,17 @@ class RotaRepo:
 
     # -- notices -------------------------------------------------------------------------
 
-    async def claim_notice(
-        self,
-        tx: Transaction,
-        rotation_id: int,
-        shift_start: datetime,
-        kind: str,
-        person_id: int,
-        now: datetime,
-    ) -> bool:
-        """True the first time this notice is claimed: reminders go out once."""
+    async def claim_notice(self, tx: Transaction, key: str, now: datetime) -> bool:
+        """True the first time a notice's key is claimed: each goes out once."""
         changed = await tx.execute(
-            "INSERT INTO shift_notices (rotation_id, shift_start, kind, person_id, sent_at)"
-            " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            (rotation_id, to_db_time(shift_start), kind, person_id, to_db_time(now)),
+            "INSERT INTO notices_sent (key, sent_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            (key, to_db_time(now)),
         )
         return changed == 1
 
     async def forget_notices(self, tx: Transaction, before: datetime) -> int:
         return await tx.execute(
-            "DELETE FROM shift_notices WHERE shift_start < ?", (to_db_time(before),)
+            "DELETE FROM notices_sent WHERE sent_at < ?", (to_db_time(before),)
         )
 
     # -- decoding ------------------------------------------------------------------------

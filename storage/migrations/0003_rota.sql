@@ -54,14 +54,11 @@ CREATE TABLE group_chats (
     added_at    TEXT NOT NULL
 );
 
--- Reminders and handoff notices already sent, so a restart sends none twice.
-CREATE TABLE shift_notices (
-    rotation_id INTEGER NOT NULL REFERENCES rotations(id) ON DELETE CASCADE,
-    shift_start TEXT NOT NULL,
-    kind        TEXT NOT NULL CHECK (kind IN ('reminder', 'handoff')),
-    person_id   INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
-    sent_at     TEXT NOT NULL,
-    PRIMARY KEY (rotation_id, shift_start, kind, person_id)
+-- Notices already sent (shift reminders, handoffs, daily gap reports), by a key that
+-- names the occasion, so a restart or a second tick sends none twice.
+CREATE TABLE notices_sent (
+    key         TEXT PRIMARY KEY,
+    sent_at     TEXT NOT NULL
 );
 
 -- A person's time zone (encrypted: it hints where they are), how long before a shift
