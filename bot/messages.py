@@ -56,6 +56,7 @@ CATALOGUE: dict[str, str] = {
         "/shifts - your next shifts\n"
         "/swap <rotation> | <from> | <to> - offer a window of your shifts to others\n"
         "/tz <zone> - your time zone, e.g. /tz Europe/Moscow\n"
+        "/remind <time> - how long before a shift you are reminded (default 60m)\n"
         "/help - this list"
     ),
     "help.coordinator": N_(
@@ -214,6 +215,12 @@ CATALOGUE: dict[str, str] = {
     "oncall.now": N_("  now: {who}, until {until}"),
     "oncall.next": N_("  next: {who}, from {when}"),
     "oncall.nobody": N_("nobody"),
+    "remind.set": N_("You will be reminded {minutes} min before each shift."),
+    "remind.off": N_("Shift reminders are off. Turn them on with /remind 60m."),
+    "remind.usage": N_(
+        "Usage: /remind <time before a shift>, 1m to 24h, e.g. /remind 90m, or /remind off. "
+        "Now: {minutes} min."
+    ),
     "shifts.header": N_("Your next shifts:"),
     "shifts.none": N_("You have no shifts in the coming year."),
     "shifts.line": N_("{start} - {end}: {name}"),

@@ -120,6 +120,24 @@ class RotaService:
             await self.people.set_tz(tx, actor.id, tz)
             await self._say(tx, actor, "tz.set", tz=tz, local=rota.describe_local(now, tz))
 
+    async def set_reminder(self, actor: Person, raw: str) -> None:
+        """How long before a shift its reminder comes: `/remind 90m`, `/remind off`."""
+        value = raw.strip().lower()
+        if value == "off":
+            minutes = 0
+        else:
+            try:
+                minutes = int(parse_duration(value).total_seconds() // 60)
+            except ValueError:
+                raise InvalidInput("remind.usage", minutes=actor.remind_minutes) from None
+            if not 1 <= minutes <= 24 * 60:
+                raise InvalidInput("remind.usage", minutes=actor.remind_minutes)
+        async with self.db.transaction() as tx:
+            await self.people.set_remind_minutes(tx, actor.id, minutes)
+            await self._say(
+                tx, actor, "remind.off" if minutes == 0 else "remind.set", minutes=minutes
+            )
+
     async def report_on_call(self, actor: Person) -> None:
         now = self.clock.now()
         rotations = await self.repo.rotations(self.db)
@@ -156,20 +174,23 @@ class RotaService:
 
     async def report_shifts(self, actor: Person) -> None:
         now = self.clock.now()
-        lines: list[str] = []
+        found: list[tuple[datetime, str]] = []
         for r in await self.repo.rotations(self.db):
             overrides = await self.repo.overrides(self.db, r.id, ending_after=now)
             for start, end in rota.next_shifts(r, overrides, actor.id, now, 5):
-                lines.append(
-                    text(
-                        "shifts.line",
-                        actor.lang,
-                        name=r.name,
-                        start=rota.describe_local(start, actor.tz),
-                        end=rota.describe_local(end, actor.tz),
+                found.append(
+                    (
+                        start,
+                        text(
+                            "shifts.line",
+                            actor.lang,
+                            name=r.name,
+                            start=rota.describe_local(start, actor.tz),
+                            end=rota.describe_local(end, actor.tz),
+                        ),
                     )
                 )
-        lines.sort()
+        lines = [line for _, line in sorted(found)][:10]
         header = text("shifts.header" if lines else "shifts.none", actor.lang)
         await self._send_lines(actor, [header, *lines])
 

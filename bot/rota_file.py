@@ -487,8 +487,8 @@ def _read_rotation(
     table: _Table, people: _People, names: dict[str, int], now: datetime
 ) -> _RotationSpec | None:
     before = len(table.problems.found)
-    table.check_keys(_ROTATION_KEYS, ("name", "tz", "unit", "length", "start", "participants"))
     name = _named(table, "rotation", names)
+    table.check_keys(_ROTATION_KEYS, ("name", "tz", "unit", "length", "start", "participants"))
     tz, unit, length = table.text("tz"), table.text("unit"), table.whole("length")
     start = table.moment("start")
     # Each field is checked by bot.rota's own constructor with harmless stand-ins for the
@@ -607,8 +607,8 @@ def _read_policy(
     table: _Table, people: _People, rotations: dict[str, int], names: dict[str, int]
 ) -> _PolicySpec | None:
     before = len(table.problems.found)
-    table.check_keys(_POLICY_KEYS, ("name", "step"))
     name = _named(table, "policy", names)
+    table.check_keys(_POLICY_KEYS, ("name", "step"))
     is_default = table.flag("default", False)
     repeat = table.whole("repeat", DEFAULT_REPEAT)
     if repeat is not None and not 0 <= repeat <= MAX_REPEAT:

@@ -107,8 +107,10 @@ class RotaWatch:
                 if seg.start > now:
                     for pid in incoming:
                         person = by_id.get(pid)
-                        if person is None or seg.start - now > timedelta(
-                            minutes=person.remind_minutes
+                        if (
+                            person is None
+                            or person.remind_minutes == 0
+                            or seg.start - now > timedelta(minutes=person.remind_minutes)
                         ):
                             continue
                         key = f"reminder:{r.id}:{to_db_time(seg.start)}:{pid}"

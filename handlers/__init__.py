@@ -35,6 +35,7 @@ def register(app: NabatApp) -> None:
             CommandHandler("tz", rota.tz),
             CommandHandler("oncall", rota.oncall),
             CommandHandler("shifts", rota.shifts),
+            CommandHandler("remind", rota.remind),
             CommandHandler("rotation", rota.rotation),
             CommandHandler("override", rota.override),
             CommandHandler("swap", rota.swap),

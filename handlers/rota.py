@@ -47,6 +47,17 @@ async def tz(update: Update, context: NabatContext) -> None:
 
 
 @replying
+async def remind(update: Update, context: NabatContext) -> None:
+    actor = _staff(context)
+    if actor is None:
+        return await _unknown(context)
+    raw = _rest(update).strip()
+    if not raw:
+        raise InvalidInput("remind.usage", minutes=actor.remind_minutes)
+    await context.services.rota.set_reminder(actor, raw)
+
+
+@replying
 async def oncall(update: Update, context: NabatContext) -> None:
     actor = _staff(context)
     if actor is None:

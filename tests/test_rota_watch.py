@@ -88,3 +88,30 @@ async def test_a_responder_who_blocked_the_bot_is_flagged_with_the_rotations_tha
     flag = next(t for t in texts(enrolled.coordinator) if "cannot be reached" in t)
     assert flag.startswith(f"{RESPONDERS[0][1]} cannot be reached")
     assert flag.endswith("Rotations that depend on them: Moscow day.")
+
+
+async def test_shifts_lists_a_responders_next_shifts_and_remind_sets_when_they_hear(
+    harness: BotHarness, enrolled: Cast
+) -> None:
+    anna, boris = enrolled.responders
+    await make_rotation(
+        harness, enrolled, f"Moscow day | Europe/Moscow | 1d | 2026-03-01 09:00 | {ANNA}, {BORIS}"
+    )
+    await harness.reply_to(boris, "/tz Europe/Moscow")
+    listing = await harness.reply_to(boris, "/shifts")
+    assert listing.startswith(
+        "Your next shifts:\nMon 2026-03-02 09:00 MSK - Tue 2026-03-03 09:00 MSK"
+    )
+    assert await harness.reply_to(boris, "/remind 2h") == (
+        "You will be reminded 120 min before each shift."
+    )
+    assert (await harness.reply_to(boris, "/remind soon")).startswith("Usage: /remind")
+    await at(harness, datetime(2026, 3, 2, 4, 0, tzinfo=UTC))
+    assert texts(boris)[-1] == (
+        "Reminder: your shift in Moscow day starts Mon 2026-03-02 09:00 MSK (in 120 min)."
+    )
+    assert await harness.reply_to(anna, "/remind off") == (
+        "Shift reminders are off. Turn them on with /remind 60m."
+    )
+    await at(harness, datetime(2026, 3, 3, 5, 30, tzinfo=UTC))
+    assert not any(t.startswith("Reminder") for t in texts(anna))
