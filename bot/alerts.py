@@ -479,6 +479,26 @@ class AlertService:
                 restarted += 1
         return restarted
 
+    async def contact_moved(
+        self, tx: Transaction, contact_id: int, policy: Policy, now: datetime
+    ) -> int:
+        """A contact was given another policy: an open, unacknowledged alert of theirs
+        moves to it and pages its step 1 at once; the old policy's steps never fire."""
+        alert = await self.alerts.open_for_contact(tx, contact_id)
+        if alert is None or alert.policy_id == policy.id:
+            return 0
+        await self.alerts.set_policy(tx, alert.id, policy.id)
+        if alert.state is not AlertState.TRIGGERED:
+            return 0
+        moved = await self.alerts.get(tx, alert.id)
+        assert moved is not None
+        await self.alerts.add_event(
+            tx, alert.id, "policy_changed", now, detail={"policy": policy.name}
+        )
+        staff = await self.people.staff(tx)
+        plan = plan_from(policy, START, staff, await self._on_call(tx, policy, now))
+        return int(await self._enter(tx, moved, policy, plan, staff, now, Priority.ESCALATION))
+
     async def _staff(self, tx: Transaction) -> list[Person]:
         if self._tick_staff is not None:
             return self._tick_staff

@@ -42,7 +42,7 @@ class BotData:
         self.services: Services | None = None
         self.since_housekeeping = 0.0
         self.since_heartbeat = HEARTBEAT_EVERY
-        self.since_watch = WATCH_EVERY
+        self.since_watch = 0.0  # first look a minute after start, when the bot has settled
 
 
 class NabatContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):

@@ -71,6 +71,8 @@ CATALOGUE: dict[str, str] = {
         "/rotation - list rotations; /rotation new ... and /rotation people ... change them\n"
         "/override <rotation> | add, remove or replace | <person> | <from> | <to>\n"
         "/oncall, /tz <zone> - who is on call; your time zone\n"
+        "/policy - escalation policies; /policy step ..., /policy drop ... change them\n"
+        "/assign <contact> | <policy> - which policy pages for a contact\n"
         "/help - this list"
     ),
     "help.unknown_command": N_("I don't know that command. Send /help to see what you can do."),
@@ -288,6 +290,32 @@ CATALOGUE: dict[str, str] = {
         "{name} cannot be reached (blocked the bot or left Telegram). Pages skip them until "
         "they write to the bot again. Rotations that depend on them: {rotations}."
     ),
+    # Escalation policies (coordinators).
+    "policy.none": N_("No policies."),
+    "policy.line": N_("#{id} {name}{default}: repeat {repeat}, acknowledgement timeout {ack}"),
+    "policy.is_default": N_(" (default)"),
+    "policy.step": N_("  step {n}: {targets}, then wait {delay}"),
+    "target.all_responders": N_("all responders"),
+    "target.all_coordinators": N_("all coordinators"),
+    "policy.preview": N_("Policy {name} after this change:"),
+    "policy.updated": N_(
+        "Policy {name} updated. Open alerts restarted at its new step 1: {restarted}."
+    ),
+    "policy.unknown": N_("There is no policy '{name}'. Send /policy to list them."),
+    "policy.step_usage": N_(
+        "Usage: /policy step <policy> | <step number> | <wait> | <targets>\n"
+        "e.g. /policy step default | 1 | 5m | rotation:Moscow day, Anna\n"
+        "targets: rotation:<name>, all responders, all coordinators, or people by name or #number."
+    ),
+    "policy.drop_usage": N_("Usage: /policy drop <policy> | <step number>"),
+    "policy.assign_usage": N_(
+        "Usage: /assign <contact> | <policy or default>, e.g. /assign K-17 | night"
+    ),
+    "policy.contact_unknown": N_("No contact matches '{ref}'. /people lists everyone."),
+    "policy.bad_step": N_("The step number must be 1 to {count}."),
+    "policy.bad_delay": N_("'{given}' is not a wait between 1s and 24h. Example: 5m."),
+    "policy.last_step": N_("A policy needs at least one step."),
+    "policy.assigned": N_("{name} now uses policy {policy}. Open alerts moved to it: {moved}."),
     # Errors everyone may see.
     "error.not_allowed": N_("You can't do that."),
     "error.internal": N_("Something went wrong on our side. Please try again."),

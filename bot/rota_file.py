@@ -115,7 +115,10 @@ _KEY = re.compile(rf"\s*({_DOTTED})\s*=")
 
 def _key_text(part: str) -> str:
     # tomllib decodes a quoted key exactly as it did when it read the file.
-    return next(iter(tomllib.loads(f"{part} = 0")))
+    try:
+        return next(iter(tomllib.loads(f"{part} = 0")))
+    except tomllib.TOMLDecodeError:  # a misread line costs a line number, not the import
+        return part
 
 
 class _Lines:
@@ -822,21 +825,15 @@ async def plan_import(
                 wanted.remove(same)
             else:
                 remove.append(o)
-        fields_changed = old is None or (
-            r.name,
-            r.tz,
-            r.unit,
-            r.length,
-            r.start,
-            r.participants,
-        ) != (old.name, old.tz, old.unit, old.length, old.start, old.participants)
+        fields_changed = old is None or _shape(old) != _shape(r)
         rotation_changes.append(
             _RotationChange(r, old, fields_changed, tuple(wanted), tuple(remove))
         )
     kept = {r.id: _key(r.name) for r in stored if _key(r.name) not in current}
 
     policy_changes: list[_PolicyChange] = []
-    existing_policies = {_key(p.name): p for p in await policies.all(q, include_retired=True)}
+    every_policy = await policies.all(q, include_retired=True)
+    existing_policies = {_key(p.name): p for p in every_policy}  # left holding those dropped
     for p in spec.policies:
         found = existing_policies.pop(_key(p.name), None)
         if found is None:
@@ -856,7 +853,7 @@ async def plan_import(
         (p, await policies.in_use(q, p.id)) for p in existing_policies.values() if not p.retired
     ]
 
-    names = {p.id: _key(p.name) for p in await policies.all(q, include_retired=True)}
+    names = {p.id: _key(p.name) for p in every_policy}
     contacts = [
         (person.id, spec.contacts.get(person.id))
         for person in everyone
@@ -872,6 +869,10 @@ async def plan_import(
         contacts=tuple(contacts),
         ended=sum(r.ended for r in spec.rotations),
     )
+
+
+def _shape(r: Rotation | _RotationSpec) -> tuple[object, ...]:
+    return (r.name, r.tz, r.unit, r.length, r.start, r.participants)
 
 
 def _target_specs(targets: Sequence[Target], rotations: dict[int, str]) -> tuple[_TargetSpec, ...]:

@@ -11,6 +11,7 @@ from bot.gate import GateService
 from bot.oncall import RotaService
 from bot.outbox import Outbox
 from bot.people import PeopleService
+from bot.policy_edit import PolicyService
 from bot.rota_watch import RotaWatch
 from config import Settings
 from storage.alerts import AlertRepo
@@ -41,6 +42,7 @@ class Services:
     alerts: AlertService
     rota: RotaService
     watch: RotaWatch
+    policies: PolicyService
 
     @classmethod
     async def open(
@@ -97,7 +99,20 @@ class Services:
             db, RotaRepo(), people_repo, PolicyRepo(), AlertRepo(cipher), outbox, clock
         )
         rota.after_change.append(lambda: watch.report_gaps(daily=False))
-        return cls(settings, clock, db, cipher, outbox, people, gate, alerts, rota, watch)
+        policies = PolicyService(
+            db,
+            PolicyRepo(),
+            RotaRepo(),
+            people_repo,
+            DraftRepo(cipher),
+            AuditRepo(cipher),
+            outbox,
+            clock,
+            on_policy_changed=alerts.policy_changed,
+            on_contact_moved=alerts.contact_moved,
+        )
+        policies.after_change.append(lambda: watch.report_gaps(daily=False))
+        return cls(settings, clock, db, cipher, outbox, people, gate, alerts, rota, watch, policies)
 
     async def close(self) -> None:
         await self.outbox.stop()

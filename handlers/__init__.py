@@ -39,6 +39,8 @@ def register(app: NabatApp) -> None:
             CommandHandler("rotation", rota.rotation),
             CommandHandler("override", rota.override),
             CommandHandler("swap", rota.swap),
+            CommandHandler("policy", rota.policy),
+            CommandHandler("assign", rota.assign),
             CallbackQueryHandler(rota.draft_button, pattern=rota.DRAFT_PATTERN),
             CallbackQueryHandler(rota.swap_button, pattern=rota.SWAP_PATTERN),
             CallbackQueryHandler(coordinator.remove_button, pattern=coordinator.REMOVE_PATTERN),

@@ -19,7 +19,9 @@ log = logging.getLogger(__name__)
 
 DRAFT_PATTERN = r"^dr:"
 SWAP_PATTERN = r"^swp:"
-_DRAFT = re.compile(r"^dr:(y|n):(rotation\.new|rotation\.members|override\.new):(\d{1,12})$")
+_DRAFT = re.compile(
+    r"^dr:(y|n):(rotation\.new|rotation\.members|override\.new|policy\.edit):(\d{1,12})$"
+)
 _SWAP = re.compile(r"^swp:(\d{1,12})$")
 
 
@@ -100,6 +102,31 @@ async def override(update: Update, context: NabatContext) -> None:
 
 
 @replying
+async def policy(update: Update, context: NabatContext) -> None:
+    actor = context.person
+    if actor is None or not actor.has(Role.COORDINATOR):
+        return await _unknown(context)
+    verb, _, rest = _rest(update).strip().partition(" ")
+    service = context.services.policies
+    if not verb:
+        await service.show(actor)
+    elif verb == "step":
+        await service.draft_step(actor, rest)
+    elif verb == "drop":
+        await service.draft_drop(actor, rest)
+    else:
+        raise InvalidInput("policy.step_usage")
+
+
+@replying
+async def assign(update: Update, context: NabatContext) -> None:
+    actor = context.person
+    if actor is None or not actor.has(Role.COORDINATOR):
+        return await _unknown(context)
+    await context.services.policies.assign(actor, _rest(update))
+
+
+@replying
 async def swap(update: Update, context: NabatContext) -> None:
     actor = _staff(context)
     if actor is None:
@@ -125,11 +152,17 @@ async def _run_button(
     query = update.callback_query
     assert query is not None
     answer = text("callback.done", actor.lang)
+    services = context.services
     try:
-        if confirm:
-            await context.services.rota.confirm(actor, draft_id, kind)
+        if kind == "policy.edit":
+            if confirm:
+                await services.policies.confirm(actor, draft_id)
+            else:
+                await services.policies.cancel(actor, draft_id)
+        elif confirm:
+            await services.rota.confirm(actor, draft_id, kind)
         else:
-            await context.services.rota.cancel(actor, draft_id, kind)
+            await services.rota.cancel(actor, draft_id, kind)
     except DomainError as err:
         answer = text(err.key, actor.lang, **err.params)
         await context.services.people.reply(

@@ -181,6 +181,9 @@ class AlertRepo:
             (self._enc(json.dumps(data), "location", alert_id), alert_id),
         )
 
+    async def set_policy(self, tx: Transaction, alert_id: int, policy_id: int) -> None:
+        await tx.execute("UPDATE alerts SET policy_id = ? WHERE id = ?", (policy_id, alert_id))
+
     async def postpone(self, tx: Transaction, alert_id: int, until: datetime) -> None:
         """Push a deadline that could not be handled forward, so one bad alert cannot spin."""
         await tx.execute(

@@ -199,9 +199,7 @@ class RotaRepo:
         return changed == 1
 
     async def forget_notices(self, tx: Transaction, before: datetime) -> int:
-        return await tx.execute(
-            "DELETE FROM notices_sent WHERE sent_at < ?", (to_db_time(before),)
-        )
+        return await tx.execute("DELETE FROM notices_sent WHERE sent_at < ?", (to_db_time(before),))
 
     # -- decoding ------------------------------------------------------------------------
 

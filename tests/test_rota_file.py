@@ -382,7 +382,7 @@ async def test_a_policy_left_out_is_deleted_or_retired_when_an_alert_refers_to_i
     only_default = FULL[: FULL.index('[[policy]]\nname = "night"')] + "[contacts]\n"
     summary = await world.load(only_default)
     assert (summary.policies_deleted, summary.policies_retired) == (1, 1)
-    assert (summary.contacts_reassigned) == 1
+    assert summary.contacts_reassigned == 1
     retired = await PolicyRepo().get(world.db, night)
     assert retired is not None and retired.retired and not retired.is_default
     assert await world.db.fetchone("SELECT 1 FROM policies WHERE name = 'spare'") is None
@@ -486,7 +486,8 @@ ERRORS = [
     pytest.param(
         [('name = "night"', 'name = "Default"')],
         [
-            "rota.toml:49: policy \"Default\": name: policy 'Default' is already defined at line 35",
+            "rota.toml:49: policy \"Default\": name: policy 'Default' is already defined at"
+            " line 35",
             "rota.toml:62: contacts: K-17: no policy named 'night' in this file",
         ],
         id="duplicate-policy-name",
@@ -719,6 +720,21 @@ async def test_rota_import_and_export_from_the_shell(
     assert await asyncio.to_thread(world.run, "rota", "import", "--dry-run", str(source)) == 0
     assert "policies: 0 created, 1 updated" in capsys.readouterr().out
     assert await world.tables() == before
+
+
+async def test_rota_import_from_the_shell_restarts_open_alerts_of_a_changed_policy(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await world.load(FULL)
+    await world.open_alert("night")
+    source = world.tmp / "rota.toml"
+    source.write_text(_edit(('delay = "2m"', 'delay = "3m"')))
+    assert await asyncio.to_thread(world.run, "rota", "import", str(source)) == 0
+    assert "open alerts restart at step 1 of the changed policies 'night'" in (
+        capsys.readouterr().out
+    )
+    events = await world.db.fetchall("SELECT kind FROM alert_events")
+    assert ("policy_changed",) in [tuple(e) for e in events]
 
 
 async def test_rota_import_of_a_missing_file_exits_with_status_2(

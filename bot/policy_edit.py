@@ -1,0 +1,271 @@
+"""Escalation policies from Telegram: list, change a step, assign a contact's policy.
+
+Each change is previewed (the policy as it would be) and waits for **Confirm**, like rota
+changes; confirmed, it is audited, open alerts on the policy restart at its new step 1
+(GoAlert's reassignment rule), and coverage is checked again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.clock import Clock
+from bot.errors import InvalidInput, NotAllowed, NotFound
+from bot.messages import text
+from bot.oncall import find_person, parts
+from bot.outbox import Outbox
+from config.durations import format_duration, parse_duration
+from storage.audit import AuditRepo
+from storage.db import Database, Transaction
+from storage.drafts import DraftRepo
+from storage.models import Button, Notice, Person, Policy, Role, Step, Target, TargetKind
+from storage.people import PeopleRepo
+from storage.policies import PolicyRepo
+from storage.rota import RotaRepo
+
+PolicyChanged = Callable[[Transaction, int, datetime], Awaitable[int]]
+ContactMoved = Callable[[Transaction, int, Policy, datetime], Awaitable[int]]
+MAX_DELAY = timedelta(hours=24)
+
+
+class PolicyService:
+    def __init__(
+        self,
+        db: Database,
+        policies: PolicyRepo,
+        rota: RotaRepo,
+        people: PeopleRepo,
+        drafts: DraftRepo,
+        audit: AuditRepo,
+        outbox: Outbox,
+        clock: Clock,
+        *,
+        on_policy_changed: PolicyChanged,
+        on_contact_moved: ContactMoved,
+    ) -> None:
+        self.db = db
+        self.policies = policies
+        self.rota = rota
+        self.people = people
+        self.drafts = drafts
+        self.audit = audit
+        self.outbox = outbox
+        self.clock = clock
+        self.on_policy_changed = on_policy_changed
+        self.on_contact_moved = on_contact_moved
+        self.after_change: list[Callable[[], Awaitable[object]]] = []
+
+    async def show(self, actor: Person) -> None:
+        self._coordinator(actor)
+        lines: list[str] = []
+        for policy in await self.policies.all(self.db):
+            lines.extend(await self._describe(actor, policy))
+        await self._send(actor, "\n".join(lines) or text("policy.none", actor.lang))
+
+    async def draft_step(self, actor: Person, raw: str) -> None:
+        """`policy | step number | delay | targets` (a number one past the end adds a step)."""
+        self._coordinator(actor)
+        name, number, delay_raw, targets_raw = parts(raw, 4, "policy.step_usage")
+        policy = await self._find(name)
+        if not number.isdigit() or not 1 <= int(number) <= len(policy.steps) + 1:
+            raise InvalidInput("policy.bad_step", count=len(policy.steps) + 1)
+        try:
+            delay = parse_duration(delay_raw)
+        except ValueError:
+            raise InvalidInput("policy.bad_delay", given=delay_raw[:20]) from None
+        if delay > MAX_DELAY:
+            raise InvalidInput("policy.bad_delay", given=delay_raw[:20])
+        step = Step(int(delay.total_seconds()), await self._targets(targets_raw))
+        steps = list(policy.steps)
+        index = int(number) - 1
+        if index == len(steps):
+            steps.append(step)
+        else:
+            steps[index] = step
+        await self._draft_policy(actor, dataclasses.replace(policy, steps=tuple(steps)))
+
+    async def draft_drop(self, actor: Person, raw: str) -> None:
+        self._coordinator(actor)
+        name, number = parts(raw, 2, "policy.drop_usage")
+        policy = await self._find(name)
+        if not number.isdigit() or not 1 <= int(number) <= len(policy.steps):
+            raise InvalidInput("policy.bad_step", count=len(policy.steps))
+        if len(policy.steps) == 1:
+            raise InvalidInput("policy.last_step")
+        steps = [s for i, s in enumerate(policy.steps) if i != int(number) - 1]
+        await self._draft_policy(actor, dataclasses.replace(policy, steps=tuple(steps)))
+
+    async def assign(self, actor: Person, raw: str) -> None:
+        """`contact | policy` (or `default`): which policy pages for that contact."""
+        self._coordinator(actor)
+        who, name = parts(raw, 2, "policy.assign_usage")
+        everyone = await self.people.list_all(self.db)
+        try:
+            contact = find_person([p for p in everyone if p.has(Role.CONTACT)], who)
+        except NotFound:
+            raise NotFound("policy.contact_unknown", ref=who.strip()[:64]) from None
+        policy = None if name.lower() == "default" else await self._find(name)
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            await self.people.set_policy(tx, contact.id, policy.id if policy else None)
+            await self.audit.record(
+                tx,
+                actor_id=actor.id,
+                action="policy.assign",
+                now=now,
+                detail={"contact": contact.id, "policy": policy.name if policy else "default"},
+            )
+            target = policy or await self.policies.default(tx)
+            moved = await self.on_contact_moved(tx, contact.id, target, now)
+            await self._say(
+                tx, actor, "policy.assigned", name=contact.name, policy=target.name, moved=moved
+            )
+
+    async def confirm(self, actor: Person, draft_id: int) -> None:
+        self._coordinator(actor)
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            taken = await self.drafts.take(tx, draft_id, "policy.edit")
+            if taken is None:
+                raise NotFound("draft.gone")
+            data = taken[1]
+            current = await self.policies.get(tx, data["id"])
+            if current is None:
+                raise NotFound("draft.gone")
+            steps = tuple(
+                Step(s["delay"], tuple(Target(TargetKind(t[0]), t[1], t[2]) for t in s["targets"]))
+                for s in data["steps"]
+            )
+            await self.policies.set_steps(tx, current.id, steps)
+            await self.audit.record(
+                tx,
+                actor_id=actor.id,
+                action="policy.edit",
+                now=now,
+                detail={"policy": current.name, "steps": len(steps)},
+            )
+            restarted = await self.on_policy_changed(tx, current.id, now)
+            await self._say(tx, actor, "policy.updated", name=current.name, restarted=restarted)
+        for hook in self.after_change:
+            await hook()
+
+    async def cancel(self, actor: Person, draft_id: int) -> None:
+        async with self.db.transaction() as tx:
+            await self.drafts.take(tx, draft_id, "policy.edit")
+            await self._say(tx, actor, "draft.cancelled")
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _coordinator(self, actor: Person) -> None:
+        if not actor.has(Role.COORDINATOR):
+            raise NotAllowed("error.not_allowed")
+
+    async def _find(self, name: str) -> Policy:
+        for policy in await self.policies.all(self.db):
+            if policy.name.casefold() == name.strip().casefold():
+                return policy
+        raise NotFound("policy.unknown", name=name.strip()[:64])
+
+    async def _targets(self, raw: str) -> tuple[Target, ...]:
+        staff = await self.people.staff(self.db)
+        out: list[Target] = []
+        for item in (t.strip() for t in raw.split(",") if t.strip()):
+            key = item.casefold()
+            if key in ("all responders", "responders"):
+                out.append(Target(TargetKind.ALL_RESPONDERS))
+            elif key in ("all coordinators", "coordinators"):
+                out.append(Target(TargetKind.ALL_COORDINATORS))
+            elif key.startswith("rotation:"):
+                found = await self.rota.by_name(self.db, item.split(":", 1)[1].strip())
+                if found is None:
+                    raise NotFound("rotation.unknown", name=item.split(":", 1)[1].strip()[:64])
+                out.append(Target(TargetKind.ROTATION, rotation_id=found.id))
+            else:
+                out.append(Target(TargetKind.PERSON, person_id=find_person(staff, item).id))
+        if not out:
+            raise InvalidInput("policy.step_usage")
+        return tuple(out)
+
+    async def _describe(self, reader: Person, policy: Policy) -> list[str]:
+        staff = {p.id: p.name for p in await self.people.staff(self.db)}
+        rotations = {r.id: r.name for r in await self.rota.rotations(self.db)}
+        lines = [
+            text(
+                "policy.line",
+                reader.lang,
+                id=policy.id,
+                name=policy.name,
+                default=text("policy.is_default", reader.lang) if policy.is_default else "",
+                repeat=policy.repeat,
+                ack=format_duration(timedelta(seconds=policy.ack_timeout_s)),
+            )
+        ]
+        for i, step in enumerate(policy.steps, start=1):
+            names = []
+            for t in step.targets:
+                if t.kind is TargetKind.ROTATION:
+                    names.append(f"rotation:{rotations.get(t.rotation_id or 0, '?')}")
+                elif t.kind is TargetKind.PERSON:
+                    names.append(staff.get(t.person_id or 0, "?"))
+                else:
+                    names.append(text(f"target.{t.kind.value}", reader.lang))
+            lines.append(
+                text(
+                    "policy.step",
+                    reader.lang,
+                    n=i,
+                    targets=", ".join(names),
+                    delay=format_duration(timedelta(seconds=step.delay_s)),
+                )
+            )
+        return lines
+
+    async def _draft_policy(self, actor: Person, policy: Policy) -> None:
+        now = self.clock.now()
+        payload: dict[str, Any] = {
+            "id": policy.id,
+            "steps": [
+                {
+                    "delay": s.delay_s,
+                    "targets": [[t.kind.value, t.person_id, t.rotation_id] for t in s.targets],
+                }
+                for s in policy.steps
+            ],
+        }
+        lines = [text("policy.preview", actor.lang, name=policy.name)]
+        lines += await self._describe(actor, policy)
+        async with self.db.transaction() as tx:
+            draft_id = await self.drafts.add(tx, actor.id, "policy.edit", payload, now)
+            await self.outbox.send(
+                tx,
+                actor.chat_id,
+                Notice(
+                    "text.block",
+                    {"text": "\n".join(lines)},
+                    buttons=(
+                        (
+                            Button("button.confirm", f"dr:y:policy.edit:{draft_id}"),
+                            Button("button.cancel", f"dr:n:policy.edit:{draft_id}"),
+                        ),
+                    ),
+                    lang=actor.lang,
+                ),
+                person_id=actor.id,
+            )
+
+    async def _say(self, tx: Transaction, actor: Person, key: str, **params: Any) -> None:
+        await self.outbox.send(
+            tx, actor.chat_id, Notice(key, params, lang=actor.lang), person_id=actor.id
+        )
+
+    async def _send(self, actor: Person, body: str) -> None:
+        async with self.db.transaction() as tx:
+            await self.outbox.send(
+                tx,
+                actor.chat_id,
+                Notice("text.block", {"text": body}, lang=actor.lang),
+                person_id=actor.id,
+            )
