@@ -285,6 +285,7 @@ class Outbox:
         assert self._sender is not None
         key = item.chat_key
         message_id: int | None = None
+        paced_until = self._chat_ready_at.get(key, 0.0)
         try:
             if item.op is OutboxOp.SEND:
                 assert item.notice is not None
@@ -299,6 +300,9 @@ class Outbox:
                 assert target is not None
                 await self._sender.delete(item.chat_id, target)
         except DeliveryError as exc:
+            if exc.retry_after is None:
+                # It never reached the chat: it does not count against the chat's pace.
+                self._chat_ready_at[key] = paced_until
             await self._failed(item, exc)
         except Exception as exc:  # a bug in rendering or the seam: keep the row, retry later
             log.exception("outbox: item %d raised %s", item.id, type(exc).__name__)

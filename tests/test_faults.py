@@ -137,11 +137,19 @@ async def test_a_bot_killed_mid_fan_out_loses_no_page_and_doubles_none(
 async def test_pages_queued_during_an_outage_are_all_delivered_after_it_most_urgent_first(
     emulator: Emulator, tmp_path: Path, clock, cast: Cast
 ) -> None:
-    # A low global rate makes the order of delivery observable.
+    # A low global rate makes the order of delivery observable. People are enrolled
+    # directly, so no chat starts out waiting on its 1 message/s from a welcome.
     h = BotHarness(emulator, tmp_path, clock, NABAT_RATE_GLOBAL="4")
+    people = [(cast.coordinator, COORDINATOR[1], Role.COORDINATOR)]
+    people += [
+        (u, n, Role.RESPONDER) for u, (_, n) in zip(cast.responders, RESPONDERS, strict=True)
+    ]
+    people += [(u, n, Role.CONTACT) for u, (_, n) in zip(cast.contacts, CONTACTS, strict=True)]
+    for user, _, _ in people:
+        user.open_chat()
+    await seed_people(load_settings(h.env), [(u.id, n, r) for u, n, r in people], clock)
     await h.start()
     try:
-        await _enrol_all(h, cast)
         services = h.services
         coordinator = await services.people.identify(cast.coordinator.id)
         assert coordinator is not None
