@@ -311,44 +311,37 @@ class AlertService:
         everyone: list[Person],
         now: datetime,
         priority: Priority,
-        *,
-        state: AlertState = AlertState.TRIGGERED,
     ) -> bool:
-        """Apply a plan: note skipped steps, page the step that has people, or go UNANSWERED."""
+        """Apply a plan: note skipped steps, page the step that has people, or go UNANSWERED.
+
+        False when another tick moved the alert first (the claim failed): nothing is paged.
+        """
         for pos in plan.skipped:
             await self.alerts.add_event(
                 tx, alert.id, "step_skipped", now, detail={"step": pos.step + 1, "pass": pos.pass_}
             )
-        if plan.paged is not None:
-            pos = plan.paged.pos
-            due = now + timedelta(seconds=policy.steps[pos.step].delay_s)
-            if not await self.alerts.move(
-                tx,
-                alert,
-                step=pos.step,
-                pass_=pos.pass_,
-                now=now,
-                next_escalation_at=due,
-                state=state,
-            ):
-                return False
-            moved = await self.alerts.get(tx, alert.id)
-            assert moved is not None
-            await self._page(tx, moved, policy, plan.paged.targets, pos, now, priority, "paged")
-            return True
-        if not await self.alerts.move(
+        paged = plan.paged
+        if paged is not None:
+            pos = paged.pos
+            due: datetime | None = now + timedelta(seconds=policy.steps[pos.step].delay_s)
+        else:
+            pos, due = Position(alert.pass_, alert.step), None
+        claimed = await self.alerts.move(
             tx,
             alert,
-            step=alert.step,
-            pass_=alert.pass_,
+            step=pos.step,
+            pass_=pos.pass_,
             now=now,
-            next_escalation_at=None,
-            unanswered=True,
-            state=state,
-        ):
+            next_escalation_at=due,
+            unanswered=paged is None,
+            state=AlertState.TRIGGERED,
+        )
+        moved = await self.alerts.get(tx, alert.id) if claimed else None
+        if moved is None:
             return False
-        moved = await self.alerts.get(tx, alert.id)
-        assert moved is not None
+        if paged is not None:
+            await self._page(tx, moved, policy, paged.targets, pos, now, priority, "paged")
+            return True
         everyone_staff = pageable(everyone)
         if not everyone_staff:
             await self.alerts.add_event(tx, alert.id, "nobody", now)
