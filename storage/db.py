@@ -101,12 +101,16 @@ class Database:
 
     @classmethod
     async def open(cls, path: Path) -> Database:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # Only the bot's user reads its data: the directory 0700, the file 0600 (SQLite
+        # gives its -wal and -shm files the database file's mode).
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         try:
             writer = await _connect(path)
             reader = await _connect(path)
         except sqlite3.Error as exc:
             raise StorageError(f"cannot open database {path}: {exc}") from exc
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o600)
         await reader.execute("PRAGMA query_only = ON")
         return cls(path, writer, reader)
 

@@ -142,3 +142,13 @@ async def test_rotation_moves_every_value_to_the_new_key_and_resumes_after_inter
     # Only the new key is needed now, and the people read back unchanged.
     people = await PeopleRepo(FieldCipher(new.without_old_keys())).list_all(db)
     assert sorted(p.name for p in people) == [f"P{i}" for i in range(7)]
+
+
+async def test_a_new_database_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    database = await Database.open(tmp_path / "data" / "nabat.db")
+    try:
+        await database.migrate()
+    finally:
+        await database.close()
+    assert (tmp_path / "data").stat().st_mode & 0o777 == 0o700
+    assert (tmp_path / "data" / "nabat.db").stat().st_mode & 0o777 == 0o600
