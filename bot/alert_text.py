@@ -6,7 +6,9 @@ gets any of these.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.messages import text
@@ -14,7 +16,23 @@ from config.durations import format_duration
 from storage.models import Alert, AlertEvent, AlertPage, AlertState, Person, Policy
 
 
-def when(moment: datetime, person: Person) -> str:
+class Reader(Protocol):
+    """Whoever reads a page: a person, or a group chat (English, UTC)."""
+
+    @property
+    def lang(self) -> str: ...
+
+    @property
+    def tz(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class GroupReader:
+    lang: str = "en"
+    tz: str = "UTC"
+
+
+def when(moment: datetime, person: Reader) -> str:
     """A time in the reader's own zone (`/tz`), with the zone's abbreviation."""
     try:
         local = moment.astimezone(ZoneInfo(person.tz))
@@ -27,7 +45,7 @@ def ago(delta: timedelta) -> str:
     return format_duration(timedelta(seconds=max(1, int(delta.total_seconds()))))
 
 
-def page_body(alert: Alert, contact_name: str, reader: Person, policy: Policy | None) -> str:
+def page_body(alert: Alert, contact_name: str, reader: Reader, policy: Policy | None) -> str:
     lang = reader.lang
     lines = [
         text("page.header", lang, kind=text(f"kind.{alert.kind.value}", lang), id=alert.id),

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 
 from bot import alert_text, rota
+from bot.alert_text import GroupReader
 from bot.clock import Clock
 from bot.errors import DeliveryError, InvalidInput, NotAllowed, NotFound
 from bot.escalation import (
@@ -31,11 +32,14 @@ from bot.messages import text
 from bot.outbox import Delivered, Outbox
 from storage.alerts import AlertRepo
 from storage.db import Database, Transaction
+from storage.groups import GroupRepo
 from storage.models import (
     Alert,
     AlertKind,
+    AlertPage,
     AlertState,
     Button,
+    GroupChat,
     Location,
     Notice,
     OutboxItem,
@@ -87,6 +91,7 @@ class AlertService:
         policies: PolicyRepo,
         people: PeopleRepo,
         rota_repo: RotaRepo,
+        groups: GroupRepo,
         outbox: Outbox,
         clock: Clock,
         *,
@@ -99,6 +104,7 @@ class AlertService:
         self.policies = policies
         self.people = people
         self.rota = rota_repo
+        self.groups = groups
         self.outbox = outbox
         self.clock = clock
         self.reply_ttl = contact_reply_ttl
@@ -174,7 +180,7 @@ class AlertService:
             tx,
             alert,
             policy,
-            plan_from(policy, START, everyone, await self._on_call(tx, policy, now)),
+            await self._plan(tx, policy, START, everyone, now),
             everyone,
             now,
             Priority.FIRST_PAGE,
@@ -210,7 +216,7 @@ class AlertService:
             acker = await self.people.get(tx, alert.ack_by)
             if acker is not None:
                 return [acker]
-        paged = {p.person_id for p in await self.alerts.pages(tx, alert.id)}
+        paged = {p.person_id for p in await self.alerts.pages(tx, alert.id) if p.person_id}
         return [p for p in pageable(await self.people.staff(tx)) if p.id in paged]
 
     async def _relay(
@@ -340,7 +346,10 @@ class AlertService:
         if moved is None:
             return False
         if paged is not None:
-            await self._page(tx, moved, policy, paged.targets, pos, now, priority, "paged")
+            chats = [g for g in await self.groups.all(tx) if g.id in paged.groups]
+            await self._page(
+                tx, moved, policy, paged.targets, pos, now, priority, "paged", groups=chats
+            )
             return True
         everyone_staff = pageable(everyone)
         if not everyone_staff:
@@ -369,16 +378,21 @@ class AlertService:
         now: datetime,
         priority: Priority,
         event: str,
+        groups: list[GroupChat] | None = None,
     ) -> None:
         contact_name = await self._contact_name(tx, alert)
+        groups = groups or []
+        readers: list[alert_text.Reader] = [*targets, *(GroupReader() for _ in groups)]
+        chats = [p.chat_id for p in targets] + [g.chat_id for g in groups]
+        owners: list[int | None] = [p.id for p in targets] + [None for _ in groups]
         sends: list[tuple[int, Notice, int | None]] = []
-        for person in targets:
-            body = alert_text.page_body(alert, contact_name, person, policy)
+        for reader, chat_id, owner in zip(readers, chats, owners, strict=True):
+            body = alert_text.page_body(alert, contact_name, reader, policy)
             if event == "unanswered":
-                body = text("page.unanswered", person.lang) + "\n\n" + body
+                body = text("page.unanswered", reader.lang) + "\n\n" + body
             notice = Notice(
                 "text.block",
-                {"text": body + "\n\n" + text("page.how", person.lang, id=alert.id)},
+                {"text": body + "\n\n" + text("page.how", reader.lang, id=alert.id)},
                 buttons=(
                     (
                         Button("button.ack", f"ack:{alert.id}"),
@@ -386,24 +400,29 @@ class AlertService:
                     ),
                 ),
                 protect=True,
-                lang=person.lang,
+                lang=reader.lang,
             )
-            sends.append((person.chat_id, notice, person.id))
+            sends.append((chat_id, notice, owner))
         rows = await self.outbox.send_many(tx, sends, priority=priority)
         await self.alerts.add_pages(
             tx,
             alert.id,
-            [(p.id, row) for p, row in zip(targets, rows, strict=True)],
+            [(p.id, row) for p, row in zip(targets, rows, strict=False)],
             pass_=pos.pass_,
             step=pos.step,
             now=now,
         )
+        for group, row in zip(groups, rows[len(targets) :], strict=True):
+            await self.alerts.add_group_page(
+                tx, alert.id, group.id, row, pass_=pos.pass_, step=pos.step, now=now
+            )
+        names = [p.name for p in targets] + [g.title for g in groups]
         await self.alerts.add_event(
             tx,
             alert.id,
             event,
             now,
-            detail={"step": pos.step + 1, "pass": pos.pass_, "names": [p.name for p in targets]},
+            detail={"step": pos.step + 1, "pass": pos.pass_, "names": names},
         )
         log.info(
             "alert %d: %s %d people (pass %d, step %d)",
@@ -442,6 +461,17 @@ class AlertService:
                 return policy
         return await self.policies.default(tx)
 
+    async def _plan(
+        self,
+        tx: Transaction,
+        policy: Policy,
+        start: Position | None,
+        staff: list[Person],
+        now: datetime,
+    ) -> Plan:
+        groups = {g.id for g in await self.groups.all(tx)}
+        return plan_from(policy, start, staff, await self._on_call(tx, policy, now), groups)
+
     async def _on_call(self, tx: Transaction, policy: Policy, now: datetime) -> OnCall:
         """Who is on call now in each rotation the policy names (overrides applied)."""
         result: dict[int, frozenset[int]] = {}
@@ -467,7 +497,7 @@ class AlertService:
             await self.alerts.add_event(
                 tx, alert.id, "policy_changed", now, detail={"policy": policy.name}
             )
-            plan = plan_from(policy, START, staff, await self._on_call(tx, policy, now))
+            plan = await self._plan(tx, policy, START, staff, now)
             if await self._enter(tx, alert, policy, plan, staff, now, Priority.ESCALATION):
                 restarted += 1
         return restarted
@@ -489,7 +519,7 @@ class AlertService:
             tx, alert.id, "policy_changed", now, detail={"policy": policy.name}
         )
         staff = await self.people.staff(tx)
-        plan = plan_from(policy, START, staff, await self._on_call(tx, policy, now))
+        plan = await self._plan(tx, policy, START, staff, now)
         return int(await self._enter(tx, moved, policy, plan, staff, now, Priority.ESCALATION))
 
     async def _staff(self, tx: Transaction) -> list[Person]:
@@ -520,7 +550,7 @@ class AlertService:
             tx,
             alert,
             policy,
-            plan_from(policy, nxt, everyone, await self._on_call(tx, policy, now)),
+            await self._plan(tx, policy, nxt, everyone, now),
             everyone,
             now,
             Priority.ESCALATION,
@@ -570,7 +600,7 @@ class AlertService:
             tx,
             alert,
             policy,
-            plan_from(policy, START, everyone, await self._on_call(tx, policy, now)),
+            await self._plan(tx, policy, START, everyone, now),
             everyone,
             now,
             Priority.ESCALATION,
@@ -596,6 +626,9 @@ class AlertService:
             return True
         if not actor.is_staff:
             return False
+        # A page posted in a group chat is for every responder and coordinator in it.
+        if await self.alerts.paged_to_a_group(self.db, alert.id):
+            return True
         return alert.id in await self.alerts.alerts_paged_to(self.db, actor.id)
 
     async def acknowledge(self, actor: Person, alert_id: int, *, reply: bool) -> Alert:
@@ -695,11 +728,19 @@ class AlertService:
         note: str | None = None,
     ) -> None:
         contact_name = await self._contact_name(tx, alert)
+        groups = {g.id: g for g in await self.groups.all(tx)}
         for page in await self.alerts.pages(tx, alert.id):
             if page.outbox_id is None or page.delivery is PageDelivery.FAILED:
                 continue
-            reader = await self.people.get(tx, page.person_id)
-            if reader is None:
+            reader: alert_text.Reader
+            if page.person_id is not None:
+                person = await self.people.get(tx, page.person_id)
+                if person is None:
+                    continue
+                reader, chat_id, owner = person, person.chat_id, person.id
+            elif page.group_id in groups:
+                reader, chat_id, owner = GroupReader(), groups[page.group_id].chat_id, None
+            else:
                 continue
             status = text(
                 key,
@@ -712,7 +753,7 @@ class AlertService:
             buttons = ((Button("button.resolve", f"res:{alert.id}"),),) if resolve_button else ()
             await self.outbox.edit(
                 tx,
-                reader.chat_id,
+                chat_id,
                 Notice(
                     "text.block",
                     {"text": f"{body}\n\n{status}"},
@@ -722,7 +763,7 @@ class AlertService:
                 ),
                 ref_id=page.outbox_id,
                 priority=Priority.ESCALATION,
-                person_id=reader.id,
+                person_id=owner,
             )
 
     async def list_open(self, actor: Person) -> None:
@@ -756,8 +797,7 @@ class AlertService:
         async with self.db.transaction() as tx:
             events = await self.alerts.events(tx, alert.id)
             pages = [
-                (p, await self._name_of(tx, p.person_id))
-                for p in await self.alerts.pages(tx, alert.id)
+                (p, await self._page_name(tx, p)) for p in await self.alerts.pages(tx, alert.id)
             ]
             body = alert_text.timeline(
                 alert,
@@ -807,7 +847,7 @@ class AlertService:
             if page is None:
                 return
             await self.alerts.set_delivery(tx, page.id, PageDelivery.FAILED)
-            name = person.name if person else "?"
+            name = person.name if person else await self._page_name(tx, page)
             await self.alerts.add_event(
                 tx,
                 page.alert_id,
@@ -839,6 +879,12 @@ class AlertService:
         if escalate:
             await self.tick()
 
+    async def person_unreachable(self, person: Person) -> None:
+        """Telegram told us the person blocked the bot: skip them from now on, and say so."""
+        async with self.db.transaction() as tx:
+            if await self.people.set_unreachable(tx, person.id, self.clock.now()):
+                await self._flag_unreachable(tx, person)
+
     async def _flag_unreachable(self, tx: Transaction, person: Person) -> None:
         """Tell coordinators, once, that someone can no longer be paged, and what it costs."""
         rotations = [r.name for r in await self.rota.rotations(tx) if person.id in r.participants]
@@ -860,6 +906,12 @@ class AlertService:
                 priority=Priority.ESCALATION,
                 person_id=coordinator.id,
             )
+
+    async def _page_name(self, tx: Transaction, page: AlertPage) -> str:
+        if page.person_id is not None:
+            return await self._name_of(tx, page.person_id)
+        group = next((g for g in await self.groups.all(tx) if g.id == page.group_id), None)
+        return group.title if group else "?"
 
     async def _contact_name(self, tx: Transaction, alert: Alert) -> str:
         return await self._name_of(tx, alert.contact_id)

@@ -32,7 +32,7 @@ def write_heartbeat(data_dir: Path) -> None:
         log.warning("could not write the heartbeat file: %s", type(exc).__name__)
 
 
-ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 
 
 class BotData:

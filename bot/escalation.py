@@ -7,7 +7,7 @@ step 0, `repeat` more times; after that the alert is UNANSWERED and everyone is 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -73,10 +73,22 @@ def rotations_of(policy: Policy) -> set[int]:
     }
 
 
+def step_groups(step: Step, groups: Collection[int]) -> list[int]:
+    """The registered group chats a step pages."""
+    return sorted(
+        {
+            t.group_id
+            for t in step.targets
+            if t.kind is TargetKind.GROUP and t.group_id is not None and t.group_id in groups
+        }
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class PlannedStep:
     pos: Position
     targets: list[Person]
+    groups: list[int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,14 +101,20 @@ class Plan:
 
 
 def plan_from(
-    policy: Policy, start: Position | None, people: list[Person], on_call: OnCall | None = None
+    policy: Policy,
+    start: Position | None,
+    people: list[Person],
+    on_call: OnCall | None = None,
+    groups: Collection[int] = (),
 ) -> Plan:
     skipped: list[Position] = []
     pos = start
     while pos is not None:
-        targets = step_targets(policy.steps[pos.step], people, on_call or {})
-        if targets:
-            return Plan(skipped, PlannedStep(pos, targets))
+        step = policy.steps[pos.step]
+        targets = step_targets(step, people, on_call or {})
+        chats = step_groups(step, groups)
+        if targets or chats:
+            return Plan(skipped, PlannedStep(pos, targets, chats))
         skipped.append(pos)
         pos = next_position(policy, pos)
     return Plan(skipped, None)

@@ -305,7 +305,8 @@ CATALOGUE: dict[str, str] = {
     "policy.step_usage": N_(
         "Usage: /policy step <policy> | <step number> | <wait> | <targets>\n"
         "e.g. /policy step default | 1 | 5m | rotation:Moscow day, Anna\n"
-        "targets: rotation:<name>, all responders, all coordinators, or people by name or #number."
+        "targets: rotation:<name>, group:<title>, all responders, all coordinators, "
+        "or people by name or #number."
     ),
     "policy.drop_usage": N_("Usage: /policy drop <policy> | <step number>"),
     "policy.assign_usage": N_(
@@ -316,6 +317,15 @@ CATALOGUE: dict[str, str] = {
     "policy.bad_delay": N_("'{given}' is not a wait between 1s and 24h. Example: 5m."),
     "policy.last_step": N_("A policy needs at least one step."),
     "policy.assigned": N_("{name} now uses policy {policy}. Open alerts moved to it: {moved}."),
+    "group.welcome": N_(
+        "This group ({title}) can now receive pages: a coordinator can name it in an "
+        "escalation policy step as group:{title}."
+    ),
+    "group.unknown": N_(
+        "There is no group chat titled '{title}' (or more than one). A coordinator adds the "
+        "bot to the group first."
+    ),
+    "group.registered": N_("Group {title} registered. Use it in a policy: group:{title}."),
     # Errors everyone may see.
     "error.not_allowed": N_("You can't do that."),
     "error.internal": N_("Something went wrong on our side. Please try again."),

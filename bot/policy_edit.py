@@ -21,6 +21,7 @@ from config.durations import format_duration, parse_duration
 from storage.audit import AuditRepo
 from storage.db import Database, Transaction
 from storage.drafts import DraftRepo
+from storage.groups import GroupRepo
 from storage.models import Button, Notice, Person, Policy, Role, Step, Target, TargetKind
 from storage.people import PeopleRepo
 from storage.policies import PolicyRepo
@@ -37,6 +38,7 @@ class PolicyService:
         db: Database,
         policies: PolicyRepo,
         rota: RotaRepo,
+        groups: GroupRepo,
         people: PeopleRepo,
         drafts: DraftRepo,
         audit: AuditRepo,
@@ -49,6 +51,7 @@ class PolicyService:
         self.db = db
         self.policies = policies
         self.rota = rota
+        self.groups = groups
         self.people = people
         self.drafts = drafts
         self.audit = audit
@@ -136,7 +139,10 @@ class PolicyService:
             if current is None:
                 raise NotFound("draft.gone")
             steps = tuple(
-                Step(s["delay"], tuple(Target(TargetKind(t[0]), t[1], t[2]) for t in s["targets"]))
+                Step(
+                    s["delay"],
+                    tuple(Target(TargetKind(t[0]), t[1], t[2], t[3]) for t in s["targets"]),
+                )
                 for s in data["steps"]
             )
             await self.policies.set_steps(tx, current.id, steps)
@@ -178,6 +184,16 @@ class PolicyService:
                 out.append(Target(TargetKind.ALL_RESPONDERS))
             elif key in ("all coordinators", "coordinators"):
                 out.append(Target(TargetKind.ALL_COORDINATORS))
+            elif key.startswith("group:"):
+                title = item.split(":", 1)[1].strip()
+                groups = [
+                    g
+                    for g in await self.groups.all(self.db)
+                    if g.title.casefold() == title.casefold()
+                ]
+                if len(groups) != 1:
+                    raise NotFound("group.unknown", title=title[:64])
+                out.append(Target(TargetKind.GROUP, group_id=groups[0].id))
             elif key.startswith("rotation:"):
                 found = await self.rota.by_name(self.db, item.split(":", 1)[1].strip())
                 if found is None:
@@ -192,6 +208,7 @@ class PolicyService:
     async def _describe(self, reader: Person, policy: Policy) -> list[str]:
         staff = {p.id: p.name for p in await self.people.staff(self.db)}
         rotations = {r.id: r.name for r in await self.rota.rotations(self.db)}
+        groups = {g.id: g.title for g in await self.groups.all(self.db)}
         lines = [
             text(
                 "policy.line",
@@ -208,6 +225,8 @@ class PolicyService:
             for t in step.targets:
                 if t.kind is TargetKind.ROTATION:
                     names.append(f"rotation:{rotations.get(t.rotation_id or 0, '?')}")
+                elif t.kind is TargetKind.GROUP:
+                    names.append(f"group:{groups.get(t.group_id or 0, '?')}")
                 elif t.kind is TargetKind.PERSON:
                     names.append(staff.get(t.person_id or 0, "?"))
                 else:
@@ -230,7 +249,9 @@ class PolicyService:
             "steps": [
                 {
                     "delay": s.delay_s,
-                    "targets": [[t.kind.value, t.person_id, t.rotation_id] for t in s.targets],
+                    "targets": [
+                        [t.kind.value, t.person_id, t.rotation_id, t.group_id] for t in s.targets
+                    ],
                 }
                 for s in policy.steps
             ],

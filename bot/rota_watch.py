@@ -18,6 +18,7 @@ from bot.outbox import Outbox
 from bot.people import chunk_lines
 from storage.alerts import AlertRepo
 from storage.db import Database, Transaction, to_db_time
+from storage.groups import GroupRepo
 from storage.models import Notice, Person, Priority, Role, Target, TargetKind
 from storage.people import PeopleRepo
 from storage.policies import PolicyRepo
@@ -68,6 +69,7 @@ class RotaWatch:
         people: PeopleRepo,
         policies: PolicyRepo,
         alerts: AlertRepo,
+        groups: GroupRepo,
         outbox: Outbox,
         clock: Clock,
     ) -> None:
@@ -76,6 +78,7 @@ class RotaWatch:
         self.people = people
         self.policies = policies
         self.alerts = alerts
+        self.groups = groups
         self.outbox = outbox
         self.clock = clock
 
@@ -231,6 +234,10 @@ class RotaWatch:
                 return [(now, end)]
             overrides = await self.repo.overrides(self.db, r.id, ending_after=now)
             return rota.gaps(r, overrides, now, end, unreachable=unreachable)
+        if target.kind is TargetKind.GROUP:
+            # A group the bot is in is read by its members: covered while it is registered.
+            groups = {g.id for g in await self.groups.all(self.db)}
+            return [] if target.group_id in groups else [(now, end)]
         covered = any(
             (target.kind is TargetKind.ALL_RESPONDERS and p.has(Role.RESPONDER))
             or (target.kind is TargetKind.ALL_COORDINATORS and p.has(Role.COORDINATOR))

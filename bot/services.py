@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from bot.alerts import AlertService
 from bot.clock import Clock
 from bot.gate import GateService
+from bot.groups import GroupService
 from bot.oncall import RotaService
 from bot.outbox import Outbox
 from bot.people import PeopleService
@@ -20,6 +21,7 @@ from storage.crypto import FieldCipher
 from storage.db import Database
 from storage.drafts import DraftRepo
 from storage.gate import GateRepo
+from storage.groups import GroupRepo
 from storage.invitations import InvitationRepo
 from storage.keyring import KeyRing
 from storage.outbox import OutboxRepo
@@ -43,6 +45,7 @@ class Services:
     rota: RotaService
     watch: RotaWatch
     policies: PolicyService
+    groups: GroupService
 
     @classmethod
     async def open(
@@ -86,6 +89,7 @@ class Services:
             PolicyRepo(),
             people_repo,
             RotaRepo(),
+            GroupRepo(cipher),
             outbox,
             clock,
             contact_reply_ttl=settings.contact_reply_ttl,
@@ -96,13 +100,21 @@ class Services:
             db, RotaRepo(), people_repo, DraftRepo(cipher), AuditRepo(cipher), outbox, clock
         )
         watch = RotaWatch(
-            db, RotaRepo(), people_repo, PolicyRepo(), AlertRepo(cipher), outbox, clock
+            db,
+            RotaRepo(),
+            people_repo,
+            PolicyRepo(),
+            AlertRepo(cipher),
+            GroupRepo(cipher),
+            outbox,
+            clock,
         )
         rota.after_change.append(lambda: watch.report_gaps(daily=False))
         policies = PolicyService(
             db,
             PolicyRepo(),
             RotaRepo(),
+            GroupRepo(cipher),
             people_repo,
             DraftRepo(cipher),
             AuditRepo(cipher),
@@ -112,7 +124,21 @@ class Services:
             on_contact_moved=alerts.contact_moved,
         )
         policies.after_change.append(lambda: watch.report_gaps(daily=False))
-        return cls(settings, clock, db, cipher, outbox, people, gate, alerts, rota, watch, policies)
+        groups = GroupService(db, GroupRepo(cipher), AuditRepo(cipher), outbox, clock)
+        return cls(
+            settings,
+            clock,
+            db,
+            cipher,
+            outbox,
+            people,
+            gate,
+            alerts,
+            rota,
+            watch,
+            policies,
+            groups,
+        )
 
     async def close(self) -> None:
         await self.outbox.stop()

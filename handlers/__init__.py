@@ -5,19 +5,31 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
+from telegram.ext import (
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
 
-from handlers import common, contact, coordinator, responder, rota
+from handlers import common, contact, coordinator, membership, responder, rota
 
 if TYPE_CHECKING:
     from bot.app import NabatApp
 
+MEMBERSHIP_GROUP = -3
 GATE_GROUP = -2
 CONTACT_GROUP = -1
 
 
 def register(app: NabatApp) -> None:
     # The gate runs first for every update and stops what must go no further.
+    app.add_handler(
+        ChatMemberHandler(membership.my_membership, ChatMemberHandler.MY_CHAT_MEMBER),
+        group=MEMBERSHIP_GROUP,
+    )
     app.add_handler(TypeHandler(Update, common.gate), group=GATE_GROUP)
     # Contacts' messages are panics and follow-ups, and go nowhere else.
     app.add_handler(TypeHandler(Update, contact.contact_update), group=CONTACT_GROUP)

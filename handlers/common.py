@@ -62,12 +62,21 @@ def replying(handler: Handler) -> Handler:
 
 async def gate(update: Update, context: NabatContext) -> None:
     user, chat = update.effective_user, update.effective_chat
-    if user is None or chat is None or user.is_bot or chat.type != chat.PRIVATE:
+    if user is None or chat is None or user.is_bot:
+        raise ApplicationHandlerStop
+    in_group = chat.type != chat.PRIVATE
+    # In groups only buttons count (a page posted there); nothing else is read.
+    if in_group and update.callback_query is None:
         raise ApplicationHandlerStop
     services = context.services
     if not await services.gate.first_time(update.update_id):
         raise ApplicationHandlerStop
     context.person = await services.people.identify(user.id)
+    if in_group:
+        if context.person is None or not context.person.is_staff:
+            await answer_quietly(update)
+            raise ApplicationHandlerStop
+        return
     if context.person is not None:
         if context.person.unreachable:
             await services.people.reachable_again(context.person)

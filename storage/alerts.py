@@ -290,6 +290,30 @@ class AlertRepo:
             [(alert_id, pid, pass_, step, oid, to_db_time(now)) for pid, oid in pages],
         )
 
+    async def add_group_page(
+        self,
+        tx: Transaction,
+        alert_id: int,
+        group_id: int,
+        outbox_id: int,
+        *,
+        pass_: int,
+        step: int,
+        now: datetime,
+    ) -> None:
+        await tx.execute(
+            "INSERT INTO alert_pages (alert_id, person_id, group_id, pass, step, outbox_id,"
+            " paged_at) VALUES (?, NULL, ?, ?, ?, ?, ?)",
+            (alert_id, group_id, pass_, step, outbox_id, to_db_time(now)),
+        )
+
+    async def paged_to_a_group(self, q: Queryable, alert_id: int) -> bool:
+        row = await q.fetchone(
+            "SELECT 1 FROM alert_pages WHERE alert_id = ? AND group_id IS NOT NULL LIMIT 1",
+            (alert_id,),
+        )
+        return row is not None
+
     async def pages(self, q: Queryable, alert_id: int) -> list[AlertPage]:
         rows = await q.fetchall(
             "SELECT * FROM alert_pages WHERE alert_id = ? ORDER BY id", (alert_id,)
@@ -361,4 +385,5 @@ class AlertRepo:
             r["outbox_id"],
             from_db_time(r["paged_at"]),
             PageDelivery(r["delivery"]),
+            r["group_id"],
         )

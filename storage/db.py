@@ -101,16 +101,13 @@ class Database:
 
     @classmethod
     async def open(cls, path: Path) -> Database:
-        # Only the bot's user reads its data: the directory 0700, the file 0600 (SQLite
-        # gives its -wal and -shm files the database file's mode).
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _prepare_directory(path)
         try:
             writer = await _connect(path)
             reader = await _connect(path)
         except sqlite3.Error as exc:
             raise StorageError(f"cannot open database {path}: {exc}") from exc
-        if path.stat().st_mode & 0o077:
-            path.chmod(0o600)
+        _owner_only(path)
         await reader.execute("PRAGMA query_only = ON")
         return cls(path, writer, reader)
 
@@ -237,6 +234,17 @@ def bundled_migrations() -> list[Migration]:
     if len(set(versions)) != len(versions):
         raise MigrationError("two migration files share a number")
     return sorted(found)
+
+
+# Only the bot's user reads its data: the directory 0700, the file 0600 (SQLite gives its
+# -wal and -shm files the database file's mode). Instant calls, kept out of async code.
+def _prepare_directory(path: Path) -> None:
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+def _owner_only(path: Path) -> None:
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)
 
 
 async def _connect(path: Path) -> aiosqlite.Connection:

@@ -145,6 +145,7 @@ class TargetKind(enum.StrEnum):
     ALL_COORDINATORS = "all_coordinators"
     PERSON = "person"
     ROTATION = "rotation"  # whoever is on call in that rotation when the step fires
+    GROUP = "group"  # a group chat the bot was added to by a coordinator
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +153,7 @@ class Target:
     kind: TargetKind
     person_id: int | None = None  # PERSON
     rotation_id: int | None = None  # ROTATION
+    group_id: int | None = None  # GROUP
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,9 +228,17 @@ class PageDelivery(enum.StrEnum):
 class AlertPage:
     id: int
     alert_id: int
-    person_id: int
+    person_id: int | None  # None for a page to a group chat
     pass_: int
     step: int
     outbox_id: int | None
     paged_at: datetime
     delivery: PageDelivery
+    group_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GroupChat:
+    id: int
+    chat_id: int
+    title: str

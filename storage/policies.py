@@ -26,13 +26,16 @@ def targets_to_json(targets: tuple[Target, ...]) -> str:
             item["id"] = t.person_id
         if t.rotation_id is not None:
             item["rotation"] = t.rotation_id
+        if t.group_id is not None:
+            item["group"] = t.group_id
         out.append(item)
     return json.dumps(out)
 
 
 def targets_from_json(text: str) -> tuple[Target, ...]:
     return tuple(
-        Target(TargetKind(t["kind"]), t.get("id"), t.get("rotation")) for t in json.loads(text)
+        Target(TargetKind(t["kind"]), t.get("id"), t.get("rotation"), t.get("group"))
+        for t in json.loads(text)
     )
 
 

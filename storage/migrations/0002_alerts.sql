@@ -61,7 +61,7 @@ CREATE INDEX alert_events_alert ON alert_events (alert_id, id);
 CREATE TABLE alert_pages (
     id          INTEGER PRIMARY KEY,
     alert_id    INTEGER NOT NULL REFERENCES alerts(id) ON DELETE CASCADE,
-    person_id   INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+    person_id   INTEGER REFERENCES people(id) ON DELETE CASCADE,  -- NULL: a group chat (0003)
     pass        INTEGER NOT NULL,
     step        INTEGER NOT NULL,                -- -1: a reminder or an UNANSWERED page
     outbox_id   INTEGER REFERENCES outbox(id) ON DELETE SET NULL,

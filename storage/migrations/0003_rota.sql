@@ -54,6 +54,9 @@ CREATE TABLE group_chats (
     added_at    TEXT NOT NULL
 );
 
+-- A page to a group chat (alert_pages.person_id is then NULL).
+ALTER TABLE alert_pages ADD COLUMN group_id INTEGER REFERENCES group_chats(id) ON DELETE CASCADE;
+
 -- Notices already sent (shift reminders, handoffs, daily gap reports), by a key that
 -- names the occasion, so a restart or a second tick sends none twice.
 CREATE TABLE notices_sent (

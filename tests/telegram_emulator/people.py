@@ -276,6 +276,27 @@ class SimGroup(_ChatView):
     def add_member(self, user: SimUser) -> None:
         self._chat.members[user.id] = user.profile
 
+    def add_bot(self, by: SimUser) -> None:
+        """`by` adds the bot to this group: Telegram sends it a my_chat_member update."""
+        self.add_member(by)
+        self._bot_update(by, "left", "member")
+
+    def remove_bot(self, by: SimUser) -> None:
+        self._bot_update(by, "member", "left")
+
+    def _bot_update(self, by: SimUser, old: str, new: str) -> None:
+        bot = self._world.bot.to_json()
+        self._world.push_update(
+            "my_chat_member",
+            {
+                "chat": self._chat.to_json(),
+                "from": by.profile.to_json(),
+                "date": int(self._world.now().timestamp()),
+                "old_chat_member": {"status": old, "user": bot},
+                "new_chat_member": {"status": new, "user": bot},
+            },
+        )
+
     def _member(self, user: SimUser) -> Profile:
         if user.id not in self._chat.members:
             raise AssertionError(f"{user!r} is not a member of {self!r}")
