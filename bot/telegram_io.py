@@ -36,7 +36,9 @@ def to_delivery_error(exc: TelegramError) -> DeliveryError:
             f"{name}: retry after {seconds:g}s", permanent=False, retry_after=seconds
         )
     if isinstance(exc, Forbidden | BadRequest):
-        return DeliveryError(f"{name}: {exc.message}", permanent=True)
+        # Telegram's 403 descriptions already begin "Forbidden: "; don't say it twice.
+        reason = exc.message if exc.message.startswith(f"{name}:") else f"{name}: {exc.message}"
+        return DeliveryError(reason, permanent=True)
     if isinstance(exc, NetworkError):
         return DeliveryError(f"{name}: {exc.message}", permanent=False)
     # InvalidToken, Conflict and anything new: keep the work, an operator has to look.

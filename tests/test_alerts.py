@@ -209,24 +209,40 @@ async def test_a_step_with_no_one_to_page_is_passed_at_once(
     assert "step 1 passed: no one to page" in timeline
 
 
-async def test_a_responder_who_blocked_the_bot_is_skipped_and_the_step_escalates_at_once(
+async def test_responders_who_blocked_the_bot_are_skipped_and_their_step_passed_at_once(
     harness: BotHarness, enrolled: Cast
 ) -> None:
     anna, boris = enrolled.responders
     anna.block()
     boris.block()
-    await panic(harness, enrolled.contacts[0])
-    await harness.emu.wait_for(lambda: pages(enrolled.coordinator), what="step 2 paged early")
     await harness.settle()
+    await panic(harness, enrolled.contacts[0])
+    # Telegram told the bot of the blocks: step 1 has no one, step 2 is paged at once.
+    assert len(pages(enrolled.coordinator)) == 1
     timeline = await harness.reply_to(enrolled.coordinator, "/alert 1")
-    assert "Forbidden: bot was blocked by the user" in timeline
-    assert "no one on step 1 could be reached: escalating at once" in timeline
+    assert "step 1 passed: no one to page" in timeline
     # The next alert skips them straight away, until they write to the bot again.
     boris.unblock()
     await boris.send("/help")
     await harness.settle()
     await panic(harness, enrolled.contacts[1])
     assert len(pages(boris)) == 1 and pages(anna) == []
+
+
+async def test_pages_refused_for_good_escalate_the_step_at_once(
+    harness: BotHarness, enrolled: Cast
+) -> None:
+    # Both pages of step 1 refused with 403 (blocks the bot never heard of): the step
+    # escalates without waiting for its five minutes.
+    for responder in enrolled.responders:
+        responder.block(notify=False)
+    await enrolled.contacts[0].send("/panic")
+    await harness.emu.wait_for(lambda: pages(enrolled.coordinator), what="step 2 paged early")
+    await harness.settle()
+    timeline = await harness.reply_to(enrolled.coordinator, "/alert 1")
+    assert timeline.count("failed: Forbidden: bot was blocked by the user") == 2
+    assert "no one on step 1 could be reached: escalating at once" in timeline
+    assert "cannot be reached (blocked the bot or left); skipped from now on" in timeline
 
 
 async def test_a_redelivered_panic_opens_one_alert(harness: BotHarness, enrolled: Cast) -> None:

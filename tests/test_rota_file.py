@@ -19,6 +19,7 @@ from bot.rota_file import ImportSummary, RotaFileError, export_rota, import_rota
 from config import load_settings
 from storage.crypto import FieldCipher
 from storage.db import Database, Transaction, to_db_time
+from storage.groups import GroupRepo
 from storage.keyring import KeyRing, write_key_ring_file
 from storage.models import Role, Step, Target, TargetKind
 from storage.people import PeopleRepo
@@ -122,6 +123,7 @@ TABLES = (
     "people",
     "alerts",
     "audit_log",
+    "group_chats",
 )
 
 
@@ -178,6 +180,10 @@ class World:
                 " step_started_at) VALUES (?, 'panic', ?, ?, ?, 0, 0, ?)",
                 (K17, state, await self.policy_id(policy), now, now),
             )
+
+    async def add_group(self, chat_id: int, title: str) -> int:
+        async with self.db.transaction() as tx:
+            return (await GroupRepo(self.cipher).add(tx, chat_id, title, T0)).id
 
     def run(self, *argv: str) -> int:
         """The command line as an operator runs it (in a thread: it runs its own loop)."""
@@ -420,6 +426,79 @@ async def test_a_policy_change_that_keeps_its_steps_does_not_restart_open_alerts
     assert world.changed == []
 
 
+# --- group chats ------------------------------------------------------------------------------
+
+WITH_GROUP = ('"person:Olga Koordinatorova"', '"person:Olga Koordinatorova", "group:Duty lawyers"')
+
+
+async def test_a_group_chat_target_is_stored_by_id_and_round_trips(world: World) -> None:
+    await world.add_group(-1001, "Night desk")
+    lawyers = await world.add_group(-1002, "Duty lawyers")
+    await world.load(_edit(WITH_GROUP))
+    night = await PolicyRepo().get(world.db, await world.policy_id("night"))
+    assert night is not None
+    assert night.steps[0].targets[1:] == (
+        Target(TargetKind.PERSON, person_id=OLGA),
+        Target(TargetKind.GROUP, group_id=lawyers),
+    )
+    text = await world.export()
+    assert 'targets = ["rotation:Vladivostok night", "person:Olga Koordinatorova",' in text
+    assert '"group:Duty lawyers"]' in text
+    before = await world.tables()
+    summary = await world.load(text)
+    assert (summary.policies_updated, summary.policies_created) == (0, 0)
+    assert await world.tables() == before
+    assert await world.export() == text
+
+    # Taken out of the file, the group target is taken out of the step.
+    assert (await world.load(FULL)).policies_updated == 1
+    night = await PolicyRepo().get(world.db, night.id)
+    assert night is not None and all(t.kind is not TargetKind.GROUP for t in night.steps[0].targets)
+
+
+async def test_groups_sharing_a_title_are_written_and_read_by_number(world: World) -> None:
+    first = await world.add_group(-1001, "Duty lawyers")
+    second = await world.add_group(-1002, "Duty lawyers")
+    odd = await world.add_group(-1003, "#1")  # a title that looks like a number
+    assert first == 1
+    before = await world.tables()
+    assert await world.refused(_edit(WITH_GROUP)) == [
+        "rota.toml:55: policy \"night\" step 1: targets: 2 group chats are titled 'Duty lawyers':"
+        f" write 'group:#{first}' or 'group:#{second}'"
+    ]
+    assert await world.tables() == before
+
+    # "#1" is group 1 (whatever its title); group 3's title "#1" is written "#3".
+    refs = f'"group:#{second}", "group:#1", "group:#{odd}"'
+    await world.load(_edit(('"all_responders", "all_coordinators"', refs)))
+    _, night = await PolicyRepo().all(world.db)
+    assert night.steps[1].targets == (
+        Target(TargetKind.GROUP, group_id=second),
+        Target(TargetKind.GROUP, group_id=first),
+        Target(TargetKind.GROUP, group_id=odd),
+    )
+    text = await world.export()
+    assert f"targets = [{refs}]" in text
+    before = await world.tables()
+    assert (await world.load(text)).policies_updated == 0
+    assert await world.tables() == before
+    assert await world.export() == text
+
+
+async def test_a_group_named_twice_and_a_title_in_the_wrong_case_are_refused(
+    world: World,
+) -> None:
+    lawyers = await world.add_group(-1002, "Duty lawyers")
+    twice = ('"all_responders", "all_coordinators"', f'"group:Duty lawyers", "group:#{lawyers}"')
+    assert await world.refused(_edit(twice)) == [
+        f"rota.toml:59: policy \"night\" step 2: targets: 'group:#{lawyers}' is listed twice"
+    ]
+    assert await world.refused(_edit(('["all_coordinators"]', '["group:duty LAWYERS"]'))) == [
+        "rota.toml:46: policy \"default\" step 2: targets: no group chat titled 'duty LAWYERS'"
+        " (did you mean 'group:Duty lawyers'?)"
+    ]
+
+
 # --- a file that is wrong: every problem named, nothing changed ----------------------------
 
 ERRORS = [
@@ -580,9 +659,35 @@ ERRORS = [
         [('targets = ["all_coordinators"]', 'targets = ["everyone"]')],
         [
             "rota.toml:46: policy \"default\" step 2: targets: 'everyone' is not a target; write"
-            " all_responders, all_coordinators, rotation:<name> or person:<name or #number>"
+            " all_responders, all_coordinators, rotation:<name>, person:<name or #number> or"
+            " group:<title or #number>"
         ],
         id="unknown-target",
+    ),
+    pytest.param(
+        [('"person:Olga Koordinatorova"', '"group:Duty lawyers"')],
+        [
+            "rota.toml:55: policy \"night\" step 1: targets: no group chat titled 'Duty lawyers';"
+            " add the bot to the group first (a coordinator must add it)"
+        ],
+        id="unknown-group-title",
+    ),
+    pytest.param(
+        [('"person:Olga Koordinatorova"', '"group:#9"')],
+        [
+            'rota.toml:55: policy "night" step 1: targets: no group chat #9; add the bot to the'
+            " group first (a coordinator must add it)"
+        ],
+        id="unknown-group-number",
+    ),
+    pytest.param(
+        [('"person:Olga Koordinatorova"', '"group:"')],
+        [
+            "rota.toml:55: policy \"night\" step 1: targets: 'group:' is not a target; write"
+            " all_responders, all_coordinators, rotation:<name>, person:<name or #number> or"
+            " group:<title or #number>"
+        ],
+        id="group-without-title",
     ),
     pytest.param(
         [('targets = ["all_coordinators"]', "targets = []")],

@@ -4,6 +4,7 @@ declarative TOML file.
 The format::
 
     # nabat rota — people are named by display name (unique) or "#<number>" as /people shows
+    # group chats by title (unique) or "group:#<number>"
     [[rotation]]
     name = "Moscow day"
     tz = "Europe/Moscow"
@@ -28,7 +29,7 @@ The format::
     [[policy.step]]
     delay = "5m"                          # 1s .. 24h
     targets = ["rotation:Moscow day", "all_responders", "all_coordinators",
-               "person:Anna Advokatova"]
+               "person:Anna Advokatova", "group:Duty lawyers"]
 
     [contacts]                            # contact -> policy; contacts not listed use the default
     "K-17" = "night"
@@ -40,16 +41,25 @@ ended are in the file; the ones that ended are kept as history, and an override 
 file that ended before the import is skipped. Participants, override people and person
 targets must be responders or coordinators; the keys of [contacts] must be contacts.
 
+"group:<title>" pages a group chat the bot was added to (a coordinator adds the bot; the
+file cannot register a group), matched by its exact title. Import also accepts
+"group:#<number>", nabat's number for the group (group_chats.id, not Telegram's chat id),
+for any group. Export writes "group:<title>", or "group:#<number>" when another group has
+the same title (or the title is empty, has spaces at either end or looks like "#<number>"),
+so the file always imports back to the same groups; import refuses a title two groups
+share and names the "group:#<number>" of each. A target whose group is no longer
+registered is left out on export, as is one whose person was deleted.
+
 Import checks everything before it changes anything and reports every problem as
 `FILE:LINE: <where>: <field>: <problem>`. tomllib gives no positions, so `_Lines` (lines.py)
 finds them by scanning the raw text for table headers and `key =` lines. Export writes what
 import reads, so export then import changes nothing.
 
 An import runs through lines.py (where tables and keys are in the raw text), problems.py
-(tables as error messages name them), people.py (people as the file names them), spec.py
-(what a valid file says), read.py (the file into a spec), plan.py (the spec against the
-database) and apply.py (the plan into the database); export.py writes the file. Names
-with a leading underscore are private to this package.
+(tables as error messages name them), people.py and groups.py (people and group chats as
+the file names them), spec.py (what a valid file says), read.py (the file into a spec),
+plan.py (the spec against the database) and apply.py (the plan into the database);
+export.py writes the file. Names with a leading underscore are private to this package.
 """
 
 from __future__ import annotations

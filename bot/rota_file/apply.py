@@ -133,7 +133,7 @@ async def apply_import(
 
 def _targets(targets: Sequence[_TargetSpec], rotation_ids: dict[str, int]) -> tuple[Target, ...]:
     return tuple(
-        Target(t.kind, t.person_id, rotation_ids[t.rotation] if t.rotation else None)
+        Target(t.kind, t.person_id, rotation_ids[t.rotation] if t.rotation else None, t.group_id)
         for t in targets
     )
 

@@ -10,9 +10,11 @@ from zoneinfo import ZoneInfo
 
 import tomli_w
 
+from bot.rota_file.groups import _Groups
 from bot.rota_file.people import _People
 from config.durations import format_duration
 from storage.crypto import FieldCipher
+from storage.groups import GroupRepo
 from storage.models import Role, Target, TargetKind
 from storage.people import PeopleRepo, Queryable
 from storage.policies import PolicyRepo
@@ -40,14 +42,16 @@ async def export_rota(q: Queryable, cipher: FieldCipher, now: datetime) -> str:
     """The rota file that, imported now, changes nothing."""
     everyone = await PeopleRepo(cipher).list_all(q)
     people = _People(everyone)
+    groups = _Groups(await GroupRepo(cipher).all(q))
     rotas, policies = RotaRepo(), PolicyRepo()
     rotations = await rotas.rotations(q)
     rotation_names = {r.id: r.name for r in rotations}
     chunks = [
         f"# nabat rota, exported {now.astimezone(UTC):%Y-%m-%d %H:%M} UTC. It names people: keep"
         ' it private.\n# People are named by display name, or "#<number>" (as /people shows)'
-        " when a name is not unique.\n# Overrides that have ended are not listed; import keeps"
-        " them as history.\n"
+        " when a name is not unique.\n# Group chats are named by title, or"
+        ' "group:#<number>" when a title is not unique.\n# Overrides that have ended are not'
+        " listed; import keeps them as history.\n"
     ]
     for r in rotations:
         zone = ZoneInfo(r.tz)
@@ -84,7 +88,7 @@ async def export_rota(q: Queryable, cipher: FieldCipher, now: datetime) -> str:
             )
         )
         for s in p.steps:
-            targets = [_target_ref(t, people, rotation_names) for t in s.targets]
+            targets = [_target_ref(t, people, groups, rotation_names) for t in s.targets]
             chunks.append(
                 _table(
                     "[[policy.step]]",
@@ -105,7 +109,9 @@ async def export_rota(q: Queryable, cipher: FieldCipher, now: datetime) -> str:
     return "\n".join(chunks)
 
 
-def _target_ref(target: Target, people: _People, rotations: dict[int, str]) -> str | None:
+def _target_ref(
+    target: Target, people: _People, groups: _Groups, rotations: dict[int, str]
+) -> str | None:
     """How the file names a target; None for one that points at nothing any more."""
     if target.kind is TargetKind.ROTATION:
         name = rotations.get(target.rotation_id or 0)
@@ -113,6 +119,9 @@ def _target_ref(target: Target, people: _People, rotations: dict[int, str]) -> s
     if target.kind is TargetKind.PERSON:
         known = target.person_id in people.by_id
         return f"person:{people.ref(target.person_id or 0)}" if known else None
+    if target.kind is TargetKind.GROUP:
+        present = target.group_id in groups.by_id
+        return f"group:{groups.ref(target.group_id or 0)}" if present else None
     return target.kind.value
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.rota import Override, Rotation
+from bot.rota_file.groups import _Groups
 from bot.rota_file.lines import _Lines
 from bot.rota_file.people import _People
 from bot.rota_file.problems import RotaFileError, _Problems
@@ -21,6 +22,7 @@ from bot.rota_file.spec import (
     _TargetSpec,
 )
 from storage.crypto import FieldCipher
+from storage.groups import GroupRepo
 from storage.models import Policy, Role, Target, TargetKind
 from storage.people import PeopleRepo, Queryable
 from storage.policies import PolicyRepo
@@ -118,7 +120,8 @@ async def plan_import(
     document = _load(text, source)
     everyone = await PeopleRepo(cipher).list_all(q)
     problems = _Problems(source, _Lines(text))
-    spec = _read(document, problems, _People(everyone), now)
+    groups = _Groups(await GroupRepo(cipher).all(q))
+    spec = _read(document, problems, _People(everyone), groups, now)
     if problems.found:
         raise RotaFileError(problems.messages())
 
@@ -195,6 +198,7 @@ def _target_specs(targets: Sequence[Target], rotations: dict[int, str]) -> tuple
             rotations.get(t.rotation_id, f"#{t.rotation_id}")
             if t.kind is TargetKind.ROTATION and t.rotation_id is not None
             else None,
+            t.group_id if t.kind is TargetKind.GROUP else None,
         )
         for t in targets
     )

@@ -9,6 +9,7 @@ from typing import Any
 
 from bot import rota
 from bot.rota import Override, OverrideKind, Rotation, ShiftUnit
+from bot.rota_file.groups import _Groups
 from bot.rota_file.people import _People
 from bot.rota_file.problems import RotaFileError, _Problems, _shown, _Table
 from bot.rota_file.spec import (
@@ -34,7 +35,10 @@ _ROTATION_KEYS = ("name", "tz", "unit", "length", "start", "participants", "over
 _OVERRIDE_KEYS = ("kind", "person", "replaces", "start", "end")
 _POLICY_KEYS = ("name", "default", "repeat", "ack_timeout", "step")
 _STEP_KEYS = ("delay", "targets")
-_TARGET_FORMS = "all_responders, all_coordinators, rotation:<name> or person:<name or #number>"
+_TARGET_FORMS = (
+    "all_responders, all_coordinators, rotation:<name>, person:<name or #number>"
+    " or group:<title or #number>"
+)
 _PROBE_START = datetime(2026, 1, 1, tzinfo=UTC)
 
 
@@ -46,7 +50,7 @@ def _load(text: str, source: str) -> dict[str, Any]:
 
 
 def _read(
-    document: dict[str, Any], problems: _Problems, people: _People, now: datetime
+    document: dict[str, Any], problems: _Problems, people: _People, groups: _Groups, now: datetime
 ) -> _RotaSpec:
     top = _Table(document, (), "file", problems)
     top.check_keys(_TOP_KEYS, ())
@@ -66,7 +70,7 @@ def _read(
     defaults: list[tuple[_Table, str]] = []
     for i, data in enumerate(policy_tables):
         table = _Table(data, ("policy", i), f"policy {i + 1}", problems)
-        policy = _read_policy(table, people, names, policy_names)
+        policy = _read_policy(table, people, groups, names, policy_names)
         if policy is not None:
             policies.append(policy)
         if data.get("default") is True:
@@ -220,7 +224,11 @@ def _read_override(table: _Table, people: _People, number: int) -> Override | No
 
 
 def _read_policy(
-    table: _Table, people: _People, rotations: dict[str, int], names: dict[str, int]
+    table: _Table,
+    people: _People,
+    groups: _Groups,
+    rotations: dict[str, int],
+    names: dict[str, int],
 ) -> _PolicySpec | None:
     before = len(table.problems.found)
     name = _named(table, "policy", names)
@@ -236,9 +244,8 @@ def _read_policy(
         table.error("step", "a policy needs at least one [[policy.step]]")
     for j, data in enumerate(step_tables):
         path = (*table.path, "step", j)
-        step = _read_step(
-            _Table(data, path, f"{table.where} step {j + 1}", table.problems), people, rotations
-        )
+        sub = _Table(data, path, f"{table.where} step {j + 1}", table.problems)
+        step = _read_step(sub, people, groups, rotations)
         if step is not None:
             steps.append(step)
     if len(table.problems.found) > before:
@@ -258,7 +265,9 @@ def _duration(table: _Table, key: str, text: str | None) -> int | None:
         return None
 
 
-def _read_step(table: _Table, people: _People, rotations: dict[str, int]) -> _StepSpec | None:
+def _read_step(
+    table: _Table, people: _People, groups: _Groups, rotations: dict[str, int]
+) -> _StepSpec | None:
     before = len(table.problems.found)
     table.check_keys(_STEP_KEYS, ("delay", "targets"))
     delay = _duration(table, "delay", table.text("delay"))
@@ -269,7 +278,7 @@ def _read_step(table: _Table, people: _People, rotations: dict[str, int]) -> _St
         table.error("targets", "a step needs at least one target")
     targets: list[_TargetSpec] = []
     for ref in refs or []:
-        target = _read_target(table, people, rotations, ref)
+        target = _read_target(table, people, groups, rotations, ref)
         if target is not None and target in targets:
             table.error("targets", f"{ref!r} is listed twice")
         elif target is not None:
@@ -281,7 +290,7 @@ def _read_step(table: _Table, people: _People, rotations: dict[str, int]) -> _St
 
 
 def _read_target(
-    table: _Table, people: _People, rotations: dict[str, int], ref: str
+    table: _Table, people: _People, groups: _Groups, rotations: dict[str, int], ref: str
 ) -> _TargetSpec | None:
     kind, colon, rest = ref.partition(":")
     kind, rest = kind.strip(), rest.strip()
@@ -295,6 +304,9 @@ def _read_target(
     if colon and kind == TargetKind.PERSON and rest:
         person_id = people.staff(table, "targets", rest)
         return None if person_id is None else _TargetSpec(TargetKind.PERSON, person_id=person_id)
+    if colon and kind == TargetKind.GROUP and rest:
+        group_id = groups.group(table, "targets", rest)
+        return None if group_id is None else _TargetSpec(TargetKind.GROUP, group_id=group_id)
     table.error("targets", f"{ref!r} is not a target; write {_TARGET_FORMS}")
     return None
 

@@ -40,6 +40,7 @@ class _TargetSpec:
     kind: TargetKind
     person_id: int | None = None
     rotation: str | None = None  # _key of a rotation's name
+    group_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

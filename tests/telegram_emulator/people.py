@@ -223,11 +223,16 @@ class SimUser(_ChatView):
         """A callback query with any data, as a modified client could send."""
         return await self._press(self.profile, message_id, data, forged=True)
 
-    def block(self) -> None:
-        """From now on the bot gets 403 for this chat, and a my_chat_member update."""
+    def block(self, *, notify: bool = True) -> None:
+        """From now on the bot gets 403 for this chat, and a my_chat_member update.
+
+        `notify=False`: the bot never hears of it (Telegram drops updates a bot does not
+        fetch within 24 hours), so it learns only when a message is refused.
+        """
         if not self._chat.blocked:
             self._chat.blocked = True
-            self._member_update("member", "kicked")
+            if notify:
+                self._member_update("member", "kicked")
 
     def unblock(self) -> None:
         if self._chat.blocked:
