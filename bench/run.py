@@ -68,8 +68,11 @@ class World:
         self.contacts = [self.emu.user(810_000_000 + i, f"C{i}") for i in range(contacts)]
         self.coordinators = [self.emu.user(820_000_000 + i, f"K{i}") for i in range(coordinators)]
         people: list[tuple[int, str, Role]] = []
-        for users, role in ((self.responders, Role.RESPONDER), (self.contacts, Role.CONTACT),
-                            (self.coordinators, Role.COORDINATOR)):
+        for users, role in (
+            (self.responders, Role.RESPONDER),
+            (self.contacts, Role.CONTACT),
+            (self.coordinators, Role.COORDINATOR),
+        ):
             for u in users:
                 u.open_chat()
                 people.append((u.id, f"{role.value} {u.id}", role))
@@ -84,8 +87,9 @@ class World:
         assert app.post_init is not None and app.updater is not None
         await app.post_init(app)
         await app.start()
-        await app.updater.start_polling(poll_interval=0.0, timeout=10,
-                                        allowed_updates=ALLOWED_UPDATES)
+        await app.updater.start_polling(
+            poll_interval=0.0, timeout=10, allowed_updates=ALLOWED_UPDATES
+        )
         self.app = app
         return started
 
@@ -93,17 +97,25 @@ class World:
         """Run `nabat run` as its own process, so the emulator does not share its loop."""
         assert self.settings is not None
         env = {k: v for k, v in os.environ.items() if not k.startswith("NABAT_")}
-        env.update({
-            "NABAT_TELEGRAM_TOKEN": TOKEN,
-            "NABAT_TELEGRAM_API_URL": self.emu.base_url,
-            "NABAT_DATA_DIR": str(self.settings.data_dir),
-            "NABAT_KEYS_FILE": str(self.root / "keys.json"),
-            "NABAT_LOG_LEVEL": "WARNING",
-        })
+        env.update(
+            {
+                "NABAT_TELEGRAM_TOKEN": TOKEN,
+                "NABAT_TELEGRAM_API_URL": self.emu.base_url,
+                "NABAT_DATA_DIR": str(self.settings.data_dir),
+                "NABAT_KEYS_FILE": str(self.root / "keys.json"),
+                "NABAT_LOG_LEVEL": "WARNING",
+            }
+        )
         polls = sum(1 for c in self.emu.calls if c.method == "getUpdates")
         self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", env=env, cwd=self.root,
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            env=env,
+            cwd=self.root,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
         )
         await self.emu.wait_for(
             lambda: sum(1 for c in self.emu.calls if c.method == "getUpdates") > polls + 1,
@@ -134,8 +146,11 @@ class World:
 def first_page_at(emu: Emulator, alert_id: int, chats: set[int]) -> datetime | None:
     marker = f"alert #{alert_id}\n"
     for call in emu.calls:
-        if (call.method == "sendMessage" and call.params.get("chat_id") in chats
-                and marker in str(call.params.get("text"))):
+        if (
+            call.method == "sendMessage"
+            and call.params.get("chat_id") in chats
+            and marker in str(call.params.get("text"))
+        ):
             return call.at
     return None
 
@@ -146,8 +161,14 @@ def paged_chats(emu: Emulator, alert_id: int, chats: set[int]) -> int:
 
 
 def pages_of(emu: Emulator, chats: set[int]) -> list[Any]:
-    return [c for c in emu.calls if c.method == "sendMessage" and c.ok
-            and c.params.get("chat_id") in chats and "- alert #" in str(c.params.get("text"))]
+    return [
+        c
+        for c in emu.calls
+        if c.method == "sendMessage"
+        and c.ok
+        and c.params.get("chat_id") in chats
+        and "- alert #" in str(c.params.get("text"))
+    ]
 
 
 async def p1(latency: float, n: int = 200) -> dict[str, Any]:
@@ -173,9 +194,12 @@ async def p1(latency: float, n: int = 200) -> dict[str, Any]:
         finally:
             await w.stop()
     return {
-        "panics": n, "responders": 10, "latency_s": latency,
+        "panics": n,
+        "responders": 10,
+        "latency_s": latency,
         "p50_ms": round(statistics.median(latencies), 1),
-        "p99_ms": round(pct(latencies, 99), 1), "max_ms": round(max(latencies), 1),
+        "p99_ms": round(pct(latencies, 99), 1),
+        "max_ms": round(max(latencies), 1),
     }
 
 
@@ -206,9 +230,15 @@ async def p2(latency: float, repeats: int = 5) -> dict[str, Any]:
             finally:
                 await w.stop()
     med_o, med_s = statistics.median(outbox_times), statistics.median(serial_times)
-    return {"responders": 30, "latency_s": latency, "repeats": repeats,
-            "outbox_median_s": round(med_o, 3), "outbox_max_s": round(max(outbox_times), 3),
-            "serial_median_s": round(med_s, 3), "speedup": round(med_s / med_o, 2)}
+    return {
+        "responders": 30,
+        "latency_s": latency,
+        "repeats": repeats,
+        "outbox_median_s": round(med_o, 3),
+        "outbox_max_s": round(max(outbox_times), 3),
+        "serial_median_s": round(med_s, 3),
+        "speedup": round(med_s / med_o, 2),
+    }
 
 
 async def p3(latency: float, panics: int = 100, spread_s: float = 10.0) -> dict[str, Any]:
@@ -229,18 +259,30 @@ async def p3(latency: float, panics: int = 100, spread_s: float = 10.0) -> dict[
             pages = pages_of(w.emu, chats)
             seen = {(c.params["chat_id"], c.params["text"].split("\n")[0]) for c in pages}
             escalations = [c for c in pages if "Step 2 of 2" in str(c.params.get("text"))]
-            receipts = [c for c in w.emu.calls if c.method == "sendMessage" and c.ok
-                        and c.params.get("text") == "Received."]
+            receipts = [
+                c
+                for c in w.emu.calls
+                if c.method == "sendMessage" and c.ok and c.params.get("text") == "Received."
+            ]
         finally:
             await w.stop()
     elapsed = (done - t0).total_seconds()
     # The per-chat limit dominates: each responder can take 1 page a second.
     bound = max(expected / 30.0, panics / 1.0)
-    return {"panics": panics, "responders": 10, "pages": len(pages), "distinct_pages": len(seen),
-            "lost": expected - len(seen), "doubled": len(pages) - len(seen),
-            "receipts": len(receipts), "escalations_before_done": len(escalations),
-            "elapsed_s": round(elapsed, 1), "bound_s": bound,
-            "ratio_to_bound": round(elapsed / bound, 3), "latency_s": latency}
+    return {
+        "panics": panics,
+        "responders": 10,
+        "pages": len(pages),
+        "distinct_pages": len(seen),
+        "lost": expected - len(seen),
+        "doubled": len(pages) - len(seen),
+        "receipts": len(receipts),
+        "escalations_before_done": len(escalations),
+        "elapsed_s": round(elapsed, 1),
+        "bound_s": bound,
+        "ratio_to_bound": round(elapsed / bound, 3),
+        "latency_s": latency,
+    }
 
 
 async def p5(latency: float, alerts: int = 500) -> dict[str, Any]:
@@ -251,18 +293,22 @@ async def p5(latency: float, alerts: int = 500) -> dict[str, Any]:
         assert w.settings is not None
         # Open the alerts with the bot's own services, then make every deadline overdue,
         # as if the bot had been down past them.
-        services = await Services.open(w.settings, load_keys(w.settings).ring, SystemClock(),
-                                       bot_username="nabat_bench_bot")
+        services = await Services.open(
+            w.settings, load_keys(w.settings).ring, SystemClock(), bot_username="nabat_bench_bot"
+        )
         from bot.alerts import ContactMessage, Incoming
 
         for contact in w.contacts:
             person = await services.people.identify(contact.id)
             assert person is not None
             await services.alerts.contact_message(
-                person, ContactMessage(Incoming.TEXT, 1, text="bench", panic=True))
+                person, ContactMessage(Incoming.TEXT, 1, text="bench", panic=True)
+            )
         async with services.db.transaction() as tx:
-            await tx.execute("UPDATE alerts SET next_escalation_at = ?",
-                             (to_db_time(datetime.now(UTC) - timedelta(minutes=1)),))
+            await tx.execute(
+                "UPDATE alerts SET next_escalation_at = ?",
+                (to_db_time(datetime.now(UTC) - timedelta(minutes=1)),),
+            )
             # The first pages went out before the "crash": only escalations are left.
             await tx.execute("DELETE FROM outbox")
         await services.close()
@@ -276,14 +322,16 @@ async def p5(latency: float, alerts: int = 500) -> dict[str, Any]:
             for _ in range(600):
                 row = await w.services.db.fetchone(
                     "SELECT COUNT(*), COUNT(DISTINCT alert_id || ':' || person_id)"
-                    " FROM alert_pages WHERE step = 1")
+                    " FROM alert_pages WHERE step = 1"
+                )
                 if row and row[0] >= alerts * len(coord_chats):
                     break
                 await asyncio.sleep(0.05)
             assert row is not None
             all_queued = time.monotonic() - started
             moved = await w.services.db.fetchone(
-                "SELECT COUNT(*) FROM alerts WHERE step = 1 AND pass = 0")
+                "SELECT COUNT(*) FROM alerts WHERE step = 1 AND pass = 0"
+            )
             # Let delivery run a while, then look for doubles among what went out.
             await asyncio.sleep(10)
             delivered = pages_of(w.emu, coord_chats)
@@ -291,29 +339,43 @@ async def p5(latency: float, alerts: int = 500) -> dict[str, Any]:
         finally:
             await w.stop()
     del queued_at
-    return {"alerts": alerts, "coordinators": len(coord_chats),
-            "first_resumed_page_s": round(first, 3),
-            "all_escalations_queued_s": round(all_queued, 3),
-            "escalated_once": moved[0] if moved else None, "pages_queued": row[0],
-            "pages_queued_distinct": row[1], "delivered_in_10s": len(delivered),
-            "delivered_doubled": len(keys) - len(set(keys)), "latency_s": latency}
+    return {
+        "alerts": alerts,
+        "coordinators": len(coord_chats),
+        "first_resumed_page_s": round(first, 3),
+        "all_escalations_queued_s": round(all_queued, 3),
+        "escalated_once": moved[0] if moved else None,
+        "pages_queued": row[0],
+        "pages_queued_distinct": row[1],
+        "delivered_in_10s": len(delivered),
+        "delivered_doubled": len(keys) - len(set(keys)),
+        "latency_s": latency,
+    }
 
 
 SCENARIOS: dict[str, Callable[[float], Awaitable[dict[str, Any]]]] = {
-    "P1": p1, "P2": p2, "P3": p3, "P5": p5,
+    "P1": p1,
+    "P2": p2,
+    "P3": p3,
+    "P5": p5,
 }
 
 
 def main_cli() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("scenarios", nargs="*", default=list(SCENARIOS))
-    parser.add_argument("--latency", type=float, default=0.08,
-                        help="emulated Bot API round trip, seconds (default 0.08)")
+    parser.add_argument(
+        "--latency",
+        type=float,
+        default=0.08,
+        help="emulated Bot API round trip, seconds (default 0.08)",
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     results: dict[str, Any] = {
         "machine": f"{platform.node()} {platform.machine()} {platform.processor() or ''}".strip(),
-        "python": sys.version.split()[0], "date": datetime.now(UTC).strftime("%Y-%m-%d"),
+        "python": sys.version.split()[0],
+        "date": datetime.now(UTC).strftime("%Y-%m-%d"),
     }
     for name in args.scenarios:
         print(f"running {name} ...", file=sys.stderr, flush=True)

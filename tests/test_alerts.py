@@ -302,11 +302,13 @@ async def test_one_contacts_flood_of_follow_ups_does_not_delay_anothers_first_pa
     await panic(harness, flooder)
     for i in range(15):
         await flooder.send(f"follow-up {i}")
-    await harness.emu.wait_for(lambda: any("follow-up 0" in t for t in texts(anna)),
-                               what="the follow-ups started")
+    await harness.emu.wait_for(
+        lambda: any("follow-up 0" in t for t in texts(anna)), what="the follow-ups started"
+    )
     await other.send("/panic")
-    await harness.emu.wait_for(lambda: len(pages(anna)) == 2, timeout=10.0,
-                               what="the second contact's first page")
+    await harness.emu.wait_for(
+        lambda: len(pages(anna)) == 2, timeout=10.0, what="the second contact's first page"
+    )
     # Anna's chat takes one message a second; the new alert's page jumps the queue.
     relayed_before = sum(1 for t in texts(anna) if "follow-up " in t)
     assert relayed_before <= 3, texts(anna)

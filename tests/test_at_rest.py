@@ -45,8 +45,15 @@ async def test_the_database_file_and_its_wal_hold_none_of_the_scenarios_plaintex
     plaintexts = [name for _, name in everyone] + [str(tid) for tid, _ in everyone]
     plaintexts += [part for _, name in everyone for part in name.split() if len(part) > 5]
     plaintexts += ["Pending Pavlina", pending_token, "migration office", harness.emu.token]
-    plaintexts += ["zabirayut menya", "Tverskoy", "55.751244", "37.618423", "55.75124",
-                   "VOICE-FILE-ID-SECRET", "vypustili bez protokola"]
+    plaintexts += [
+        "zabirayut menya",
+        "Tverskoy",
+        "55.751244",
+        "37.618423",
+        "55.75124",
+        "VOICE-FILE-ID-SECRET",
+        "vypustili bez protokola",
+    ]
 
     db_path = harness.database_path
     assert leaks(raw_bytes(db_path), plaintexts) == []
