@@ -264,6 +264,23 @@ CATALOGUE: dict[str, str] = {
     ),
     "override.preview": N_("{name} ({tz}) with this override:"),
     "override.created": N_("Override #{id} is in place."),
+    "wizard.name": N_("New rotation, step 1 of 5: what is it called? Reply with a name."),
+    "wizard.tz": N_(
+        "Step 2 of 5: in which time zone are {name}'s handoffs? Press one, or reply with "
+        "a zone such as Asia/Yekaterinburg."
+    ),
+    "wizard.every": N_("Step 3 of 5: how long is a shift? Press one, or reply like 2d or 6h."),
+    "wizard.start": N_(
+        "Step 4 of 5: when is the first handoff ({tz})? Press one, or reply like 2026-03-02 09:00."
+    ),
+    "wizard.people": N_(
+        "Step 5 of 5: who takes turns, in order? Press names in the order of their turns "
+        "(press again to take someone out), then Done. Chosen: {order}."
+    ),
+    "wizard.use_buttons": N_("Use the buttons above for this step."),
+    "wizard.people_none": N_("Choose at least one person first."),
+    "button.raw": "{label}",
+    "button.done": N_("Done"),
     "draft.gone": N_("This change was already confirmed, cancelled or has expired."),
     "draft.cancelled": N_("Cancelled: nothing changed."),
     "button.confirm": N_("Confirm"),

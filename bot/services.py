@@ -14,6 +14,7 @@ from bot.outbox import Outbox
 from bot.people import PeopleService
 from bot.policy_edit import PolicyService
 from bot.rota_watch import RotaWatch
+from bot.rota_wizard import RotaWizard
 from config import Settings
 from storage.alerts import AlertRepo
 from storage.audit import AuditRepo
@@ -46,6 +47,7 @@ class Services:
     watch: RotaWatch
     policies: PolicyService
     groups: GroupService
+    wizard: RotaWizard
 
     @classmethod
     async def open(
@@ -125,6 +127,7 @@ class Services:
         )
         policies.after_change.append(lambda: watch.report_gaps(daily=False))
         groups = GroupService(db, GroupRepo(cipher), AuditRepo(cipher), outbox, clock)
+        wizard = RotaWizard(db, DraftRepo(cipher), people_repo, rota, outbox, clock)
         return cls(
             settings,
             clock,
@@ -138,6 +141,7 @@ class Services:
             watch,
             policies,
             groups,
+            wizard,
         )
 
     async def close(self) -> None:

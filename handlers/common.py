@@ -132,6 +132,16 @@ async def anything_else(update: Update, context: NabatContext) -> None:
     person = context.person
     if person is None:
         return
+    msg = update.message
+    # A coordinator's plain text may be the answer to a step of a guided change.
+    if (
+        person.has(Role.COORDINATOR)
+        and msg is not None
+        and msg.text
+        and not msg.text.startswith("/")
+        and await context.services.wizard.typed(person, msg.text)
+    ):
+        return
     await context.services.people.reply(person, Notice("help.unknown_command", lang=person.lang))
 
 

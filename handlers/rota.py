@@ -23,6 +23,8 @@ _DRAFT = re.compile(
     r"^dr:(y|n):(rotation\.new|rotation\.members|override\.new|policy\.edit):(\d{1,12})$"
 )
 _SWAP = re.compile(r"^swp:(\d{1,12})$")
+WIZARD_PATTERN = r"^wz:"
+_WIZARD = re.compile(r"^wz:(\d{1,12}):(x|tz|ev|st|pp|ok):(\d{1,12})$")
 
 
 def _rest(update: Update) -> str:
@@ -85,6 +87,8 @@ async def rotation(update: Update, context: NabatContext) -> None:
     service = context.services.rota
     if not verb:
         await service.list_rotations(actor)
+    elif verb == "new" and not rest.strip():
+        await context.services.wizard.start(actor)
     elif verb == "new":
         await service.draft_rotation(actor, rest)
     elif verb == "people":
@@ -170,6 +174,25 @@ async def _run_button(
         )
     # A draft is taken once: a second press only hears that it is gone.
     await query.answer(answer[:200])
+
+
+async def wizard_button(update: Update, context: NabatContext) -> None:
+    query = update.callback_query
+    assert query is not None
+    actor = context.person
+    match = _WIZARD.match(query.data or "")
+    if actor is None or match is None or not actor.has(Role.COORDINATOR):
+        await answer_quietly(update)
+        return
+    answer: str | None = None
+    message_id = query.message.message_id if query.message is not None else None
+    try:
+        await context.services.wizard.pressed(
+            actor, int(match.group(1)), match.group(2), match.group(3), message_id
+        )
+    except DomainError as err:
+        answer = text(err.key, actor.lang, **err.params)
+    await query.answer(answer[:200] if answer else None)
 
 
 async def swap_button(update: Update, context: NabatContext) -> None:

@@ -44,6 +44,33 @@ class DraftRepo:
         )
         return int(row[0]), payload
 
+    async def latest(
+        self, q: Queryable, actor_id: int, kind: str, since: datetime
+    ) -> tuple[int, dict[str, Any]] | None:
+        """The actor's newest draft of `kind` begun after `since`."""
+        row = await q.fetchone(
+            "SELECT id, payload_enc FROM drafts WHERE actor_id = ? AND kind = ?"
+            " AND created_at >= ? ORDER BY id DESC LIMIT 1",
+            (actor_id, kind, to_db_time(since)),
+        )
+        if row is None:
+            return None
+        payload = json.loads(
+            self._cipher.decrypt_str(row[1], table="drafts", column="payload", row_id=row[0])
+        )
+        return int(row[0]), payload
+
+    async def update(self, tx: Transaction, draft_id: int, payload: dict[str, Any]) -> None:
+        blob = self._cipher.encrypt(
+            json.dumps(payload), table="drafts", column="payload", row_id=draft_id
+        )
+        await tx.execute("UPDATE drafts SET payload_enc = ? WHERE id = ?", (blob, draft_id))
+
+    async def drop(self, tx: Transaction, actor_id: int, kind: str) -> None:
+        await tx.execute(
+            "DELETE FROM drafts WHERE actor_id = ? AND kind = ?", (actor_id, kind)
+        )
+
     async def purge(self, tx: Transaction, now: datetime, older_than: timedelta) -> int:
         return await tx.execute(
             "DELETE FROM drafts WHERE created_at < ?", (to_db_time(now - older_than),)

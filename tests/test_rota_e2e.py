@@ -217,3 +217,45 @@ async def test_a_policy_edited_mid_alert_pages_its_new_first_step_at_once(
     assert len(pages(enrolled.coordinator)) == 1 and len(pages(anna)) == 1
     timeline = await harness.reply_to(enrolled.coordinator, "/alert 1")
     assert "escalation policy 'default' changed: restarted from its step 1" in timeline
+
+
+async def test_a_coordinator_builds_a_rotation_step_by_step_with_buttons(
+    harness: BotHarness, enrolled: Cast
+) -> None:
+    c = enrolled.coordinator
+    assert (await harness.reply_to(c, "/rotation new")).startswith(
+        "New rotation, step 1 of 5: what is it called?"
+    )
+    step2 = await harness.reply_to(c, "Vladivostok night")
+    assert step2.startswith("Step 2 of 5: in which time zone are Vladivostok night's handoffs?")
+    prompt = c.visible[-1]
+    assert "Asia/Vladivostok" in [label for label, _ in prompt.buttons]
+
+    async def press(label: str) -> str:
+        message = c.visible[-1]
+        data = next(d for lbl, d in message.buttons if lbl == label)
+        await c.press(message.message_id, data)
+        await harness.emu.wait_for(lambda: c.visible[-1].edits, what=f"the step after {label}")
+        await harness.settle()
+        return str(c.visible[-1].text)
+
+    assert (await press("Asia/Vladivostok")).startswith("Step 3 of 5: how long is a shift?")
+    assert (await press("12h")).startswith("Step 4 of 5: when is the first handoff")
+    # A typed answer works as well as a button, and a bad one says what to write.
+    assert (await harness.reply_to(c, "tonight")).startswith("'tonight' is not a time.")
+    await harness.settle()
+    step5 = await harness.reply_to(c, "2026-03-01 21:00")
+    assert step5.startswith("Step 5 of 5: who takes turns, in order?")
+    await press(BORIS)
+    assert (await press(ANNA)).endswith("Chosen: 2.")
+    assert [label for label, _ in c.visible[-1].buttons][:2] == [f"2. {ANNA}", f"1. {BORIS}"]
+    seen = len(c.visible)
+    message = c.visible[-1]
+    await c.press(message.message_id, next(d for lbl, d in message.buttons if lbl == "Done"))
+    await harness.replies(c, seen + 1, what="the preview")
+    preview = str(c.visible[-1].text)
+    assert preview.startswith("New rotation Vladivostok night (Asia/Vladivostok).")
+    # 21:00 Vladivostok is 11:00 UTC: Boris first, then Anna, twelve hours each.
+    assert f"Sun 2026-03-01 11:00 UTC - Sun 2026-03-01 23:00 UTC: {BORIS}" in preview
+    assert f"Sun 2026-03-01 23:00 UTC - Mon 2026-03-02 11:00 UTC: {ANNA}" in preview
+    assert (await confirm_last(harness, c)) == "Rotation Vladivostok night created."
