@@ -236,7 +236,8 @@ CATALOGUE: dict[str, str] = {
     ),
     "rotation.members_usage": N_(
         "Usage: /rotation people <rotation> | <people in order>, e.g. "
-        "/rotation people Moscow day | Boris, Anna, #7"
+        "/rotation people Moscow day | Boris, Anna, #7 (or just /rotation people Moscow day "
+        "to choose them with buttons)"
     ),
     "rotation.exists": N_("A rotation named '{name}' exists already. Choose another name."),
     "rotation.unknown": N_("There is no rotation '{name}'. Send /rotation to list them."),
@@ -275,6 +276,10 @@ CATALOGUE: dict[str, str] = {
     ),
     "wizard.people": N_(
         "Step 5 of 5: who takes turns, in order? Press names in the order of their turns "
+        "(press again to take someone out), then Done. Chosen: {order}."
+    ),
+    "wizard.members": N_(
+        "Who takes turns in {name}, in order? Press names in the order of their turns "
         "(press again to take someone out), then Done. Chosen: {order}."
     ),
     "wizard.use_buttons": N_("Use the buttons above for this step."),

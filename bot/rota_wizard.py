@@ -54,6 +54,25 @@ class RotaWizard:
             draft_id = await self.drafts.add(tx, actor.id, KIND, {"step": "name"}, self.clock.now())
         await self._prompt(actor, draft_id, {"step": "name"})
 
+    async def start_members(self, actor: Person, rotation_name: str) -> None:
+        """Who takes turns in an existing rotation, pressed in order."""
+        if not actor.has(Role.COORDINATOR):
+            raise InvalidInput("error.not_allowed")
+        found = await self.rota.repo.by_name(self.db, rotation_name.strip())
+        if found is None:
+            raise InvalidInput("rotation.unknown", name=rotation_name.strip()[:64])
+        data: dict[str, Any] = {
+            "step": "people",
+            "mode": "members",
+            "name": found.name,
+            "tz": found.tz,
+            "people": [],
+        }
+        async with self.db.transaction() as tx:
+            await self.drafts.drop(tx, actor.id, KIND)
+            draft_id = await self.drafts.add(tx, actor.id, KIND, data, self.clock.now())
+        await self._prompt(actor, draft_id, data)
+
     async def typed(self, actor: Person, answer: str) -> bool:
         """A coordinator's plain text: True if it answered an open wizard step."""
         found = await self.drafts.latest(self.db, actor.id, KIND, self.clock.now() - ALIVE)
@@ -118,8 +137,11 @@ class RotaWizard:
                 raise InvalidInput("wizard.people_none")
             async with self.db.transaction() as tx:
                 await self.drafts.drop(tx, actor.id, KIND)
-            start = datetime.fromisoformat(data["start"]).astimezone(ZoneInfo(data["tz"]))
             people = ", ".join(f"#{p}" for p in data["people"])
+            if data.get("mode") == "members":
+                await self.rota.draft_members(actor, f"{data['name']} | {people}")
+                return
+            start = datetime.fromisoformat(data["start"]).astimezone(ZoneInfo(data["tz"]))
             await self.rota.draft_rotation(
                 actor,
                 f"{data['name']} | {data['tz']} | {data['every']} | "
@@ -196,7 +218,8 @@ class RotaWizard:
             rows.append((Button("button.done", f"wz:{draft_id}:ok:0"),))
             params["order"] = len(chosen)
         rows.append((cancel,))
-        notice = Notice(f"wizard.{step}", params, buttons=tuple(rows), lang=actor.lang)
+        key = "wizard.members" if data.get("mode") == "members" else f"wizard.{step}"
+        notice = Notice(key, params, buttons=tuple(rows), lang=actor.lang)
         async with self.db.transaction() as tx:
             if edit is None:
                 await self.outbox.send(tx, actor.chat_id, notice, person_id=actor.id)

@@ -91,6 +91,8 @@ async def rotation(update: Update, context: NabatContext) -> None:
         await context.services.wizard.start(actor)
     elif verb == "new":
         await service.draft_rotation(actor, rest)
+    elif verb == "people" and rest.strip() and "|" not in rest:
+        await context.services.wizard.start_members(actor, rest)
     elif verb == "people":
         await service.draft_members(actor, rest)
     else:
