@@ -67,9 +67,7 @@ class DraftRepo:
         await tx.execute("UPDATE drafts SET payload_enc = ? WHERE id = ?", (blob, draft_id))
 
     async def drop(self, tx: Transaction, actor_id: int, kind: str) -> None:
-        await tx.execute(
-            "DELETE FROM drafts WHERE actor_id = ? AND kind = ?", (actor_id, kind)
-        )
+        await tx.execute("DELETE FROM drafts WHERE actor_id = ? AND kind = ?", (actor_id, kind))
 
     async def purge(self, tx: Transaction, now: datetime, older_than: timedelta) -> int:
         return await tx.execute(
