@@ -130,5 +130,6 @@ async def _tick(context: NabatContext) -> None:
     if data.since_housekeeping >= HOUSEKEEPING_EVERY:
         data.since_housekeeping = 0.0
         await services.gate.housekeeping()
+        await services.people.housekeeping()
         purged = await services.outbox.purge()
         log.info("housekeeping: %d finished outbox rows purged", purged)

@@ -75,7 +75,6 @@ class Outbox:
         max_in_flight: int = 32,
     ) -> None:
         self._db = db
-        self._repo = repo
         self.repo = repo
         self._clock = clock
         self._per_chat_gap = 1.0 / rate_per_chat
@@ -106,7 +105,7 @@ class Outbox:
     ) -> int | None:
         now = self._clock.now()
         expires = now + NORMAL_TTL if priority >= Priority.REMINDER else None
-        row = await self._repo.add(
+        row = await self.repo.add(
             tx,
             op=OutboxOp.SEND,
             chat_id=chat_id,
@@ -131,7 +130,7 @@ class Outbox:
         """`send` to many chats in one statement: (chat id, notice, person id) each."""
         now = self._clock.now()
         expires = now + NORMAL_TTL if priority >= Priority.REMINDER else None
-        rows = await self._repo.add_sends(tx, sends, priority=priority, now=now, expires_at=expires)
+        rows = await self.repo.add_sends(tx, sends, priority=priority, now=now, expires_at=expires)
         self._wake_after(tx)
         return rows
 
@@ -149,7 +148,7 @@ class Outbox:
         """Edit a message: one this outbox sent (`ref_id`) or a known `message_id`."""
         if (message_id is None) == (ref_id is None):
             raise ValueError("edit needs exactly one of message_id and ref_id")
-        row = await self._repo.add(
+        row = await self.repo.add(
             tx,
             op=OutboxOp.EDIT,
             chat_id=chat_id,
@@ -175,7 +174,7 @@ class Outbox:
     ) -> int | None:
         if (message_id is None) == (ref_id is None):
             raise ValueError("delete needs exactly one of message_id and ref_id")
-        row = await self._repo.add(
+        row = await self.repo.add(
             tx,
             op=OutboxOp.DELETE,
             chat_id=chat_id,
@@ -201,7 +200,7 @@ class Outbox:
     async def purge(self) -> int:
         """Delete finished rows after FINISHED_KEPT: delivered text does not linger at rest."""
         async with self._db.transaction() as tx:
-            return await self._repo.purge_finished(tx, self._clock.now() - FINISHED_KEPT)
+            return await self.repo.purge_finished(tx, self._clock.now() - FINISHED_KEPT)
 
     @property
     def busy(self) -> bool:
@@ -212,7 +211,7 @@ class Outbox:
         self._sender = sender
         async with self._db.transaction() as tx:
             # We are the only process: whatever was mid-flight when we died is pending again.
-            released = await self._repo.release_leases(tx, self._clock.now(), all_=True)
+            released = await self.repo.release_leases(tx, self._clock.now(), all_=True)
         if released:
             log.warning("outbox: %d interrupted deliveries returned to the queue", released)
         self._runner = asyncio.create_task(self._run(), name="outbox")
@@ -243,7 +242,7 @@ class Outbox:
         wait = 5.0  # safety net; the scheduler's tick and every commit wake us sooner
         if mono < self._paused_until:
             return self._paused_until - mono
-        for row in await self._repo.due(self._db, now, limit=500):
+        for row in await self.repo.due(self._db, now, limit=500):
             key = row.chat_key
             if key in self._in_flight:
                 continue
@@ -264,8 +263,8 @@ class Outbox:
                 )
                 continue
             async with self._db.transaction() as tx:
-                claimed = await self._repo.claim(tx, row.id, now + LEASE)
-            item = await self._repo.load(self._db, row.id) if claimed else None
+                claimed = await self.repo.claim(tx, row.id, now + LEASE)
+            item = await self.repo.load(self._db, row.id) if claimed else None
             if item is None:
                 continue
             target = row.ref_message_id if row.ref_id is not None else item.target_message_id
@@ -276,7 +275,7 @@ class Outbox:
             task = asyncio.create_task(self._deliver(item, target), name=f"outbox-{item.id}")
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
-        next_at = await self._repo.next_due_at(self._db)
+        next_at = await self.repo.next_due_at(self._db)
         if next_at is not None:
             wait = min(wait, max(0.05, (next_at - self._clock.now()).total_seconds()))
         return max(0.01, wait)
@@ -309,7 +308,7 @@ class Outbox:
             await self._retry(item, f"{type(exc).__name__}", backoff(item.attempts + 1))
         else:
             async with self._db.transaction() as tx:
-                await self._repo.mark_sent(tx, item.id, self._clock.now(), message_id)
+                await self.repo.mark_sent(tx, item.id, self._clock.now(), message_id)
             log.debug(
                 "outbox: item %d delivered (%s, priority %d)", item.id, item.op, item.priority
             )
@@ -338,10 +337,10 @@ class Outbox:
 
     async def _retry(self, item: OutboxItem, error: str, delay: float) -> None:
         async with self._db.transaction() as tx:
-            await self._repo.mark_retry(
+            await self.repo.mark_retry(
                 tx, item.id, self._clock.now() + timedelta(seconds=delay), error
             )
 
     async def _finish(self, item_id: int, state: OutboxState, error: str) -> None:
         async with self._db.transaction() as tx:
-            await self._repo.mark_final(tx, item_id, state, error)
+            await self.repo.mark_final(tx, item_id, state, error)

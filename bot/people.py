@@ -107,6 +107,11 @@ class PeopleService:
     async def identify(self, telegram_id: int) -> Person | None:
         return await self.people.find_by_telegram(self.db, telegram_id)
 
+    async def housekeeping(self) -> int:
+        """Unused invitations a week past their expiry hold only a name: delete them."""
+        async with self.db.transaction() as tx:
+            return await self.invitations.purge_expired(tx, self.clock.now() - timedelta(days=7))
+
     async def reachable_again(self, person: Person) -> None:
         """They wrote to us, so pages reach them again."""
         async with self.db.transaction() as tx:
@@ -376,10 +381,6 @@ class PeopleService:
     async def reply(self, person: Person, notice: Notice) -> None:
         async with self.db.transaction() as tx:
             await self._say(tx, person, notice)
-
-    async def reply_to_chat(self, chat_id: int, notice: Notice) -> None:
-        async with self.db.transaction() as tx:
-            await self.outbox.send(tx, chat_id, notice)
 
     async def _say(self, tx: Transaction, person: Person, notice: Notice) -> None:
         row = await self.outbox.send(tx, person.chat_id, notice, person_id=person.id)

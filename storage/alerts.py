@@ -92,14 +92,6 @@ class AlertRepo:
         )
         return [self._decode(r) for r in rows]
 
-    async def next_deadline(self, q: Queryable) -> datetime | None:
-        row = await q.fetchone(
-            "SELECT MIN(d) FROM (SELECT MIN(next_escalation_at) AS d FROM alerts"
-            " WHERE state = 'triggered' UNION ALL SELECT MIN(ack_deadline_at) FROM alerts"
-            " WHERE state = 'acknowledged')"
-        )
-        return _t(row[0]) if row else None
-
     async def move(
         self,
         tx: Transaction,

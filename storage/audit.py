@@ -7,9 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from storage.crypto import FieldCipher
-from storage.db import Transaction, from_db_time, to_db_time
-from storage.models import AuditEntry
-from storage.people import Queryable
+from storage.db import Transaction, to_db_time
 
 
 class AuditRepo:
@@ -38,21 +36,3 @@ class AuditRepo:
             )
             await tx.execute("UPDATE audit_log SET detail_enc = ? WHERE id = ?", (blob, entry_id))
         return entry_id
-
-    async def recent(self, q: Queryable, limit: int = 50) -> list[AuditEntry]:
-        rows = await q.fetchall("SELECT * FROM audit_log ORDER BY id DESC LIMIT ?", (limit,))
-        out = []
-        for row in rows:
-            detail: dict[str, Any] = {}
-            if row["detail_enc"] is not None:
-                detail = json.loads(
-                    self._cipher.decrypt_str(
-                        row["detail_enc"], table="audit_log", column="detail", row_id=row["id"]
-                    )
-                )
-            out.append(
-                AuditEntry(
-                    row["id"], from_db_time(row["at"]), row["actor_id"], row["action"], detail
-                )
-            )
-        return out

@@ -55,15 +55,6 @@ class Invitation:
     used_by: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class AuditEntry:
-    id: int
-    at: datetime
-    actor_id: int | None
-    action: str
-    detail: dict[str, Any]
-
-
 class Priority(enum.IntEnum):
     """Outbox order: lower goes first (DESIGN.md invariant 2)."""
 
@@ -202,10 +193,6 @@ class Alert:
     resolved_by: int | None
     resolved_at: datetime | None
     resolution: str | None
-
-    @property
-    def is_open(self) -> bool:
-        return self.state is not AlertState.RESOLVED
 
 
 @dataclass(frozen=True, slots=True)

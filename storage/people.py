@@ -49,9 +49,6 @@ class PeopleRepo:
         roles = await self._roles_by_person(q)
         return [self._decode(row, roles.get(row["id"], frozenset())) for row in rows]
 
-    async def with_role(self, q: Queryable, role: Role) -> list[Person]:
-        return [p for p in await self.list_all(q) if p.has(role)]
-
     async def count_with_role(self, q: Queryable, role: Role) -> int:
         row = await q.fetchone("SELECT COUNT(*) FROM person_roles WHERE role = ?", (role.value,))
         return int(row[0]) if row else 0

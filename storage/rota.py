@@ -12,12 +12,6 @@ from storage.db import Transaction, from_db_time, to_db_time
 from storage.people import Queryable
 
 
-class SwapState:
-    OPEN = "open"
-    TAKEN = "taken"
-    CANCELLED = "cancelled"
-
-
 @dataclass(frozen=True, slots=True)
 class SwapRequest:
     id: int
@@ -166,25 +160,12 @@ class RotaRepo:
         row = await q.fetchone("SELECT * FROM swap_requests WHERE id = ?", (swap_id,))
         return self._swap(row) if row else None
 
-    async def open_swaps(self, q: Queryable) -> list[SwapRequest]:
-        rows = await q.fetchall(
-            "SELECT * FROM swap_requests WHERE state = 'open' ORDER BY start_at, id"
-        )
-        return [self._swap(r) for r in rows]
-
     async def take_swap(self, tx: Transaction, swap_id: int, taker: int, override_id: int) -> bool:
         """Claim an open request; False if it was taken or cancelled first."""
         changed = await tx.execute(
             "UPDATE swap_requests SET state = 'taken', taken_by = ?, override_id = ?"
             " WHERE id = ? AND state = 'open'",
             (taker, override_id, swap_id),
-        )
-        return changed == 1
-
-    async def cancel_swap(self, tx: Transaction, swap_id: int) -> bool:
-        changed = await tx.execute(
-            "UPDATE swap_requests SET state = 'cancelled' WHERE id = ? AND state = 'open'",
-            (swap_id,),
         )
         return changed == 1
 

@@ -273,7 +273,7 @@ async def test_a_coordinator_reorders_a_rotation_with_buttons(
     for name in (BORIS, ANNA):
         message = c.visible[-1]
         await c.press(message.message_id, next(d for lbl, d in message.buttons if lbl == name))
-        await harness.emu.wait_for(lambda m=message: c.visible[-1].edits, what="the toggle")
+        await harness.emu.wait_for(lambda: c.visible[-1].edits, what="the toggle")
         await harness.settle()
     seen = len(c.visible)
     message = c.visible[-1]
