@@ -115,3 +115,42 @@ async def test_shifts_lists_a_responders_next_shifts_and_remind_sets_when_they_h
     )
     await at(harness, datetime(2026, 3, 3, 5, 30, tzinfo=UTC))
     assert not any(t.startswith("Reminder") for t in texts(anna))
+
+
+async def test_a_berlin_handoff_stays_at_nine_local_across_the_spring_change(
+    harness: BotHarness, enrolled: Cast
+) -> None:
+    anna, boris = enrolled.responders
+    await make_rotation(
+        harness, enrolled, f"Berlin day | Europe/Berlin | 1d | 2026-03-27 09:00 | {ANNA}, {BORIS}"
+    )
+    # Saturday 28 March, 09:00 CET = 08:00 UTC: Anna hands over to Boris.
+    await at(harness, datetime(2026, 3, 28, 7, 59, tzinfo=UTC))
+    assert not any(t.startswith("Handoff") for t in texts(boris))
+    await at(harness, datetime(2026, 3, 28, 8, 0, tzinfo=UTC))
+    assert texts(boris)[-1].startswith(f"Handoff in Berlin day: now on call: {BORIS}")
+    # Sunday 29 March the clocks go forward: 09:00 CEST = 07:00 UTC, a 23-hour shift.
+    await at(harness, datetime(2026, 3, 29, 6, 59, tzinfo=UTC))
+    assert not texts(anna)[-1].startswith(f"Handoff in Berlin day: now on call: {ANNA}")
+    await at(harness, datetime(2026, 3, 29, 7, 0, tzinfo=UTC))
+    assert texts(anna)[-1].startswith(f"Handoff in Berlin day: now on call: {ANNA}")
+    await harness.reply_to(anna, "/tz Europe/Berlin")
+    listing = await harness.reply_to(anna, "/oncall")
+    assert f"now: {ANNA}, until Mon 2026-03-30 09:00 CEST" in listing
+
+
+async def test_a_vladivostok_night_handoff_reaches_both_sides(
+    harness: BotHarness, enrolled: Cast
+) -> None:
+    anna, boris = enrolled.responders
+    await make_rotation(
+        harness,
+        enrolled,
+        f"Vladivostok night | Asia/Vladivostok | 1d | 2026-03-01 21:00 | {ANNA}, {BORIS}",
+    )
+    # 21:00 in Vladivostok (UTC+10) is 11:00 UTC.
+    await at(harness, datetime(2026, 3, 2, 11, 0, tzinfo=UTC))
+    for person in (anna, boris):
+        assert texts(person)[-1].startswith(
+            f"Handoff in Vladivostok night: now on call: {BORIS} (before: {ANNA})."
+        )
