@@ -208,3 +208,21 @@ async def test_run_with_a_token_telegram_refuses_stops_with_one_line(
     assert (tmp_path / "d" / "nabat.db").exists()
     assert stat.S_IMODE((tmp_path / "nabat-keys.json").stat().st_mode) == 0o600
     assert any("created a new key ring in" in line for line in lines)
+
+
+def test_pip_install_ships_every_package_and_the_migrations() -> None:
+    """A plain `pip install .` (README's first command) must carry every module."""
+    import fnmatch
+    import tomllib
+
+    root = Path(__file__).resolve().parents[1]
+    config = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
+    include = config["packages"]["find"]["include"]
+    for top in ("bot", "handlers", "storage", "config"):
+        for init in (root / top).rglob("__init__.py"):
+            package = ".".join(init.parent.relative_to(root).parts)
+            assert any(fnmatch.fnmatch(package, pattern) for pattern in include), package
+    assert "migrations/*.sql" in config["package-data"]["storage"]
+    assert {m.version for m in bundled_migrations()} == {
+        int(p.name[:4]) for p in (root / "storage" / "migrations").glob("*.sql")
+    }
