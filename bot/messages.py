@@ -55,6 +55,7 @@ CATALOGUE: dict[str, str] = {
         "/oncall - who is on call now and next\n"
         "/shifts - your next shifts\n"
         "/swap <rotation> | <from> | <to> - offer a window of your shifts to others\n"
+        "/swap cancel <n> - take back an offer nobody has taken\n"
         "/tz <zone> - your time zone, e.g. /tz Europe/Moscow\n"
         "/remind <time> - how long before a shift you are reminded (default 60m)\n"
         "/help - this list"
@@ -299,6 +300,8 @@ CATALOGUE: dict[str, str] = {
     ),
     "swap.requested": N_("Swap #{id} offered. Nothing changes until someone takes it."),
     "swap.gone": N_("Swap #{id} is no longer open."),
+    "swap.cancel_usage": N_("Usage: /swap cancel <number>, e.g. /swap cancel 3"),
+    "swap.withdrawn": N_("Swap #{id} was withdrawn by {name}: nothing changes."),
     "swap.own": N_("You cannot take your own swap #{id}."),
     "swap.taken": N_("Swap #{id}: {name} takes {rotation} from {requester}."),
     "rota.reminder": N_("Reminder: your shift in {rotation} starts {start} (in {minutes} min)."),

@@ -459,6 +459,31 @@ class RotaService:
                 )
             await self._say(tx, actor, "swap.requested", id=swap_id)
 
+    async def withdraw_swap(self, actor: Person, raw: str) -> None:
+        """`/swap cancel <n>`: the requester takes back an offer nobody has taken."""
+        number = raw.strip().removeprefix("#")
+        if not number.isdigit() or len(number) > 12:
+            raise InvalidInput("swap.cancel_usage")
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            if not await self.repo.cancel_swap(tx, int(number), actor.id):
+                raise InvalidInput("swap.gone", id=int(number))
+            await self.audit.record(
+                tx, actor_id=actor.id, action="swap.cancel", now=now, detail={"swap": int(number)}
+            )
+            # Everyone who was offered it, and the requester, hear that it is off.
+            for person in await self.people.staff(tx):
+                if person.unreachable and person.id != actor.id:
+                    continue
+                await self.outbox.send(
+                    tx,
+                    person.chat_id,
+                    Notice(
+                        "swap.withdrawn", {"id": int(number), "name": actor.name}, lang=person.lang
+                    ),
+                    person_id=person.id,
+                )
+
     async def take_swap(self, actor: Person, swap_id: int) -> None:
         if not actor.has(Role.RESPONDER):
             raise NotAllowed("error.not_allowed")

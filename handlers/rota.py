@@ -137,7 +137,12 @@ async def swap(update: Update, context: NabatContext) -> None:
     actor = _staff(context)
     if actor is None:
         return await _unknown(context)
-    await context.services.rota.request_swap(actor, _rest(update))
+    rest = _rest(update)
+    verb, _, number = rest.strip().partition(" ")
+    if verb == "cancel":
+        await context.services.rota.withdraw_swap(actor, number)
+    else:
+        await context.services.rota.request_swap(actor, rest)
 
 
 async def draft_button(update: Update, context: NabatContext) -> None:

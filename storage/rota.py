@@ -169,6 +169,16 @@ class RotaRepo:
         )
         return changed == 1
 
+    async def cancel_swap(self, tx: Transaction, swap_id: int, requester: int) -> bool:
+        """Withdraw an open request, by the one who made it; False if it is not theirs or
+        no longer open."""
+        changed = await tx.execute(
+            "UPDATE swap_requests SET state = 'cancelled'"
+            " WHERE id = ? AND requester = ? AND state = 'open'",
+            (swap_id, requester),
+        )
+        return changed == 1
+
     # -- notices -------------------------------------------------------------------------
 
     async def claim_notice(self, tx: Transaction, key: str, now: datetime) -> bool:

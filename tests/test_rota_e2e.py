@@ -284,3 +284,24 @@ async def test_a_coordinator_reorders_a_rotation_with_buttons(
     assert f"Sun 2026-03-01 09:10 UTC - Mon 2026-03-02 06:00 UTC: {BORIS}" in preview
     assert (await confirm_last(harness, c)) == "Rotation Moscow day updated."
     assert f"now: {BORIS}" in await harness.reply_to(c, "/oncall")
+
+
+async def test_a_responder_withdraws_a_swap_nobody_took_and_it_can_no_longer_be_taken(
+    harness: BotHarness, enrolled: Cast
+) -> None:
+    anna, boris = enrolled.responders
+    await make_rotation(
+        harness, enrolled, f"Moscow day | Europe/Moscow | 1w | 2026-03-01 09:00 | {ANNA}"
+    )
+    await harness.reply_to(anna, "/swap Moscow day | 2026-03-01 12:00 | +6h")
+    offer = boris.visible[-1]
+    assert (await harness.reply_to(boris, "/swap cancel 1")) == "Swap #1 is no longer open."
+    assert (await harness.reply_to(anna, "/swap cancel 1")) == (
+        f"Swap #1 was withdrawn by {ANNA}: nothing changes."
+    )
+    await harness.settle()
+    assert texts(boris)[-1] == f"Swap #1 was withdrawn by {ANNA}: nothing changes."
+    await boris.press(offer.message_id, "swp:1")
+    await harness.settle()
+    assert boris.callback_answers[-1]["text"] == "Swap #1 is no longer open."
+    assert (await harness.reply_to(anna, "/swap cancel one")).startswith("Usage: /swap cancel")
