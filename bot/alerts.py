@@ -810,15 +810,7 @@ class AlertService:
             await self._send_long(tx, actor, body.split("\n"))
 
     async def _send_long(self, tx: Transaction, actor: Person, lines: list[str]) -> None:
-        from bot.people import chunk_lines
-
-        for block in chunk_lines(lines):
-            await self.outbox.send(
-                tx,
-                actor.chat_id,
-                Notice("text.block", {"text": block}, lang=actor.lang),
-                person_id=actor.id,
-            )
+        await self.outbox.tell_lines(tx, actor, lines)
 
     # -- delivery results ----------------------------------------------------------------
 

@@ -367,6 +367,22 @@ class Rendered:
     media: dict[str, Any] | None = None
 
 
+def chunk_lines(lines: list[str], limit: int = 3500) -> list[str]:
+    """Join lines into blocks that stay well inside Telegram's 4096-character message."""
+    blocks: list[str] = []
+    current: list[str] = []
+    size = 0
+    for line in lines:
+        if current and size + len(line) + 1 > limit:
+            blocks.append("\n".join(current))
+            current, size = [], 0
+        current.append(line)
+        size += len(line) + 1
+    if current:
+        blocks.append("\n".join(current))
+    return blocks
+
+
 @lru_cache(maxsize=16)
 def _translation(lang: str) -> gettext.NullTranslations:
     return gettext.translation(DOMAIN, LOCALE_DIR, languages=[lang, "en"], fallback=True)

@@ -16,9 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from bot import rota
 from bot.clock import Clock
 from bot.errors import InvalidInput, NotAllowed, NotFound
-from bot.messages import text
+from bot.messages import chunk_lines, text
 from bot.outbox import Outbox
-from bot.people import chunk_lines
 from config.durations import parse_duration
 from storage.audit import AuditRepo
 from storage.db import Database, Transaction
@@ -677,19 +676,11 @@ class RotaService:
                 )
 
     async def _say(self, tx: Transaction, actor: Person, key: str, **params: Any) -> None:
-        await self.outbox.send(
-            tx, actor.chat_id, Notice(key, params, lang=actor.lang), person_id=actor.id
-        )
+        await self.outbox.tell(tx, actor, key, **params)
 
     async def _send_lines(self, actor: Person, lines: list[str]) -> None:
         async with self.db.transaction() as tx:
-            for block in chunk_lines(lines):
-                await self.outbox.send(
-                    tx,
-                    actor.chat_id,
-                    Notice("text.block", {"text": block}, lang=actor.lang),
-                    person_id=actor.id,
-                )
+            await self.outbox.tell_lines(tx, actor, lines)
 
 
 __all__ = ["RotaService", "find_person", "parse_zone"]

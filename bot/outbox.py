@@ -19,15 +19,15 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from aiolimiter import AsyncLimiter
 
 from bot.clock import Clock
 from bot.errors import DeliveryError
-from bot.messages import Rendered, render
+from bot.messages import Rendered, chunk_lines, render
 from storage.db import Database, Transaction
-from storage.models import Notice, OutboxItem, OutboxOp, OutboxState, Priority
+from storage.models import Notice, OutboxItem, OutboxOp, OutboxState, Person, Priority
 from storage.outbox import OutboxRepo
 
 log = logging.getLogger(__name__)
@@ -119,6 +119,36 @@ class Outbox:
         )
         self._wake_after(tx)
         return row
+
+    async def tell(
+        self,
+        tx: Transaction,
+        person: Person,
+        key: str,
+        *,
+        priority: Priority = Priority.NORMAL,
+        **params: Any,
+    ) -> int | None:
+        """Send `person` the catalogue message `key`, in their own language."""
+        return await self.send(
+            tx,
+            person.chat_id,
+            Notice(key, params, lang=person.lang),
+            priority=priority,
+            person_id=person.id,
+        )
+
+    async def tell_lines(
+        self,
+        tx: Transaction,
+        person: Person,
+        lines: list[str],
+        *,
+        priority: Priority = Priority.NORMAL,
+    ) -> None:
+        """Lines of text, in as few messages as Telegram's length limit allows."""
+        for block in chunk_lines(lines):
+            await self.tell(tx, person, "text.block", priority=priority, text=block)
 
     async def send_many(
         self,

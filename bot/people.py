@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from bot.clock import Clock
 from bot.errors import InvalidInput, NotAllowed, NotFound
-from bot.messages import text
+from bot.messages import chunk_lines, text
 from bot.outbox import Outbox
 from storage.audit import AuditRepo
 from storage.db import Database, Transaction
@@ -60,22 +60,6 @@ def role_names(person: Person) -> str:
 
 def role_labels(person: Person, lang: str) -> str:
     return ", ".join(text(f"role.{r.value}", lang) for r in Role if r in person.roles)
-
-
-def chunk_lines(lines: list[str], limit: int = 3500) -> list[str]:
-    """Join lines into blocks that stay well inside Telegram's 4096-character message."""
-    blocks: list[str] = []
-    current: list[str] = []
-    size = 0
-    for line in lines:
-        if current and size + len(line) + 1 > limit:
-            blocks.append("\n".join(current))
-            current, size = [], 0
-        current.append(line)
-        size += len(line) + 1
-    if current:
-        blocks.append("\n".join(current))
-    return blocks
 
 
 class PeopleService:

@@ -278,15 +278,8 @@ class PolicyService:
             )
 
     async def _say(self, tx: Transaction, actor: Person, key: str, **params: Any) -> None:
-        await self.outbox.send(
-            tx, actor.chat_id, Notice(key, params, lang=actor.lang), person_id=actor.id
-        )
+        await self.outbox.tell(tx, actor, key, **params)
 
     async def _send(self, actor: Person, body: str) -> None:
         async with self.db.transaction() as tx:
-            await self.outbox.send(
-                tx,
-                actor.chat_id,
-                Notice("text.block", {"text": body}, lang=actor.lang),
-                person_id=actor.id,
-            )
+            await self.outbox.tell(tx, actor, "text.block", text=body)

@@ -15,11 +15,10 @@ from bot import rota
 from bot.clock import Clock
 from bot.messages import text
 from bot.outbox import Outbox
-from bot.people import chunk_lines
 from storage.alerts import AlertRepo
 from storage.db import Database, Transaction, to_db_time
 from storage.groups import GroupRepo
-from storage.models import Notice, Person, Priority, Role, Target, TargetKind
+from storage.models import Person, Priority, Role, Target, TargetKind
 from storage.people import PeopleRepo
 from storage.policies import PolicyRepo
 from storage.rota import RotaRepo
@@ -200,8 +199,7 @@ class RotaWatch:
                             end=rota.describe_local(gap.end, person.tz),
                         )
                     )
-                for block in chunk_lines(lines):
-                    await self._send(tx, person, "text.block", text=block)
+                await self.outbox.tell_lines(tx, person, lines, priority=Priority.REMINDER)
         return found
 
     async def _gaps(self, staff: list[Person], now: datetime) -> list[Gap]:
@@ -247,13 +245,7 @@ class RotaWatch:
         return [] if covered else [(now, end)]
 
     async def _send(self, tx: Transaction, person: Person, key: str, **params: object) -> None:
-        await self.outbox.send(
-            tx,
-            person.chat_id,
-            Notice(key, dict(params), lang=person.lang),
-            priority=Priority.REMINDER,
-            person_id=person.id,
-        )
+        await self.outbox.tell(tx, person, key, priority=Priority.REMINDER, **params)
 
     @staticmethod
     def _names(ids: frozenset[int], by_id: dict[int, Person], reader: Person) -> str:

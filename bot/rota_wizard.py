@@ -234,9 +234,7 @@ class RotaWizard:
 
     async def _say(self, actor: Person, key: str, **params: Any) -> None:
         async with self.db.transaction() as tx:
-            await self.outbox.send(
-                tx, actor.chat_id, Notice(key, params, lang=actor.lang), person_id=actor.id
-            )
+            await self.outbox.tell(tx, actor, key, **params)
 
 
 __all__ = ["RotaWizard"]

@@ -15,7 +15,7 @@ from bot.app import NabatContext
 from bot.errors import DomainError
 from bot.messages import text
 from bot.people import EnrolOutcome
-from storage.models import Notice, Role
+from storage.models import Notice, Person, Role
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,47 @@ def replying(handler: Handler) -> Handler:
                 )
 
     return wrapper
+
+
+async def unknown_command(context: NabatContext) -> None:
+    """What a command outside the caller's role gets: the same reply as a typo."""
+    if context.person is not None:
+        await context.services.people.reply(
+            context.person, Notice("help.unknown_command", lang=context.person.lang)
+        )
+
+
+def staff_caller(context: NabatContext) -> Person | None:
+    """The caller if a responder or coordinator (buttons check this anew on every press)."""
+    person = context.person
+    return person if person is not None and person.is_staff else None
+
+
+ActorHandler = Callable[[Update, NabatContext, Person], Coroutine[Any, Any, None]]
+
+
+def only_for(allowed: Callable[[Person], bool]) -> Callable[[ActorHandler], Handler]:
+    """A command that exists only for some roles; to anyone else it is unknown.
+
+    The wrapped handler gets the caller as a third argument, and its DomainErrors become
+    the catalogue messages they name (see `replying`)."""
+
+    def decorate(handler: ActorHandler) -> Handler:
+        @replying
+        async def wrapper(update: Update, context: NabatContext) -> None:
+            person = context.person
+            if person is None or not allowed(person):
+                return await unknown_command(context)
+            await handler(update, context, person)
+
+        wrapper.__name__ = handler.__name__
+        return wrapper
+
+    return decorate
+
+
+staff_only = only_for(lambda person: person.is_staff)
+coordinators_only = only_for(lambda person: person.has(Role.COORDINATOR))
 
 
 async def gate(update: Update, context: NabatContext) -> None:
@@ -142,7 +183,7 @@ async def anything_else(update: Update, context: NabatContext) -> None:
         and await context.services.wizard.typed(person, msg.text)
     ):
         return
-    await context.services.people.reply(person, Notice("help.unknown_command", lang=person.lang))
+    await unknown_command(context)
 
 
 async def stale_button(update: Update, context: NabatContext) -> None:

@@ -8,8 +8,8 @@ from telegram import Update
 
 from bot.app import NabatContext
 from bot.errors import InvalidInput
-from handlers.common import answer_quietly, replying
-from storage.models import Notice, Person, Role
+from handlers.common import answer_quietly, coordinators_only, replying
+from storage.models import Person, Role
 
 REMOVE_PATTERN = r"^rm:"
 _REMOVE_DATA = re.compile(r"^rm:(y|n):(\d{1,12})$")
@@ -23,18 +23,8 @@ def _coordinator(context: NabatContext) -> Person | None:
     return None
 
 
-async def _unknown(context: NabatContext) -> None:
-    if context.person is not None:
-        await context.services.people.reply(
-            context.person, Notice("help.unknown_command", lang=context.person.lang)
-        )
-
-
-@replying
-async def invite(update: Update, context: NabatContext) -> None:
-    actor = _coordinator(context)
-    if actor is None:
-        return await _unknown(context)
+@coordinators_only
+async def invite(update: Update, context: NabatContext, actor: Person) -> None:
     args = context.args or []
     if not args:
         raise InvalidInput("invite.usage")
@@ -46,19 +36,13 @@ async def invite(update: Update, context: NabatContext) -> None:
     await context.services.people.invite(actor, role, name)
 
 
-@replying
-async def people(update: Update, context: NabatContext) -> None:
-    actor = _coordinator(context)
-    if actor is None:
-        return await _unknown(context)
+@coordinators_only
+async def people(update: Update, context: NabatContext, actor: Person) -> None:
     await context.services.people.list_people(actor)
 
 
-@replying
-async def remove(update: Update, context: NabatContext) -> None:
-    actor = _coordinator(context)
-    if actor is None:
-        return await _unknown(context)
+@coordinators_only
+async def remove(update: Update, context: NabatContext, actor: Person) -> None:
     query = " ".join(context.args or [])
     if not query:
         raise InvalidInput("remove.usage")

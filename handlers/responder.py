@@ -11,18 +11,13 @@ from telegram.error import TelegramError
 from bot.app import NabatContext
 from bot.errors import DomainError, InvalidInput
 from bot.messages import text
-from handlers.common import replying
+from handlers.common import staff_caller, staff_only
 from storage.models import Person
 
 log = logging.getLogger(__name__)
 
 ALERT_BUTTON_PATTERN = r"^(ack|res|al):"
 _ALERT_BUTTON = re.compile(r"^(ack|res|al):(\d{1,12})$")
-
-
-def _staff(context: NabatContext) -> Person | None:
-    person = context.person
-    return person if person is not None and person.is_staff else None
 
 
 def _alert_number(args: list[str], usage: str) -> int:
@@ -34,43 +29,25 @@ def _alert_number(args: list[str], usage: str) -> int:
     return int(raw)
 
 
-async def _not_for_you(context: NabatContext) -> None:
-    from handlers.coordinator import _unknown
-
-    await _unknown(context)
-
-
-@replying
-async def alerts(update: Update, context: NabatContext) -> None:
-    actor = _staff(context)
-    if actor is None:
-        return await _not_for_you(context)
+@staff_only
+async def alerts(update: Update, context: NabatContext, actor: Person) -> None:
     await context.services.alerts.list_open(actor)
 
 
-@replying
-async def alert(update: Update, context: NabatContext) -> None:
-    actor = _staff(context)
-    if actor is None:
-        return await _not_for_you(context)
+@staff_only
+async def alert(update: Update, context: NabatContext, actor: Person) -> None:
     number = _alert_number(context.args or [], "alert.usage_show")
     await context.services.alerts.show_timeline(actor, number)
 
 
-@replying
-async def ack(update: Update, context: NabatContext) -> None:
-    actor = _staff(context)
-    if actor is None:
-        return await _not_for_you(context)
+@staff_only
+async def ack(update: Update, context: NabatContext, actor: Person) -> None:
     number = _alert_number(context.args or [], "alert.usage_ack")
     await context.services.alerts.acknowledge(actor, number, reply=True)
 
 
-@replying
-async def resolve(update: Update, context: NabatContext) -> None:
-    actor = _staff(context)
-    if actor is None:
-        return await _not_for_you(context)
+@staff_only
+async def resolve(update: Update, context: NabatContext, actor: Person) -> None:
     args = context.args or []
     number = _alert_number(args, "alert.usage_resolve")
     await context.services.alerts.resolve(actor, number, " ".join(args[1:]) or None, reply=True)
@@ -80,7 +57,7 @@ async def alert_button(update: Update, context: NabatContext) -> None:
     """Acknowledge / Resolve / show on a page. The presser's right is checked anew."""
     query = update.callback_query
     assert query is not None
-    actor = _staff(context)
+    actor = staff_caller(context)
     match = _ALERT_BUTTON.match(query.data or "")
     answer: str | None = None
     if actor is None or match is None:

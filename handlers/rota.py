@@ -11,8 +11,7 @@ from telegram import Update
 from bot.app import NabatContext
 from bot.errors import DomainError, InvalidInput
 from bot.messages import text
-from handlers.common import answer_quietly, replying
-from handlers.coordinator import _unknown
+from handlers.common import answer_quietly, coordinators_only, staff_caller, staff_only
 from storage.models import Notice, Person, Role
 
 log = logging.getLogger(__name__)
@@ -34,54 +33,34 @@ def _rest(update: Update) -> str:
     return raw.split(maxsplit=1)[1] if len(raw.split(maxsplit=1)) > 1 else ""
 
 
-def _staff(context: NabatContext) -> Person | None:
-    person = context.person
-    return person if person is not None and person.is_staff else None
-
-
-@replying
-async def tz(update: Update, context: NabatContext) -> None:
-    actor = _staff(context)
-    if actor is None:
-        return await _unknown(context)
+@staff_only
+async def tz(update: Update, context: NabatContext, actor: Person) -> None:
     raw = _rest(update).strip()
     if not raw:
         raise InvalidInput("tz.usage", tz=actor.tz)
     await context.services.rota.set_tz(actor, raw)
 
 
-@replying
-async def remind(update: Update, context: NabatContext) -> None:
-    actor = _staff(context)
-    if actor is None:
-        return await _unknown(context)
+@staff_only
+async def remind(update: Update, context: NabatContext, actor: Person) -> None:
     raw = _rest(update).strip()
     if not raw:
         raise InvalidInput("remind.usage", minutes=actor.remind_minutes)
     await context.services.rota.set_reminder(actor, raw)
 
 
-@replying
-async def oncall(update: Update, context: NabatContext) -> None:
-    actor = _staff(context)
-    if actor is None:
-        return await _unknown(context)
+@staff_only
+async def oncall(update: Update, context: NabatContext, actor: Person) -> None:
     await context.services.rota.report_on_call(actor)
 
 
-@replying
-async def shifts(update: Update, context: NabatContext) -> None:
-    actor = _staff(context)
-    if actor is None:
-        return await _unknown(context)
+@staff_only
+async def shifts(update: Update, context: NabatContext, actor: Person) -> None:
     await context.services.rota.report_shifts(actor)
 
 
-@replying
-async def rotation(update: Update, context: NabatContext) -> None:
-    actor = context.person
-    if actor is None or not actor.has(Role.COORDINATOR):
-        return await _unknown(context)
+@coordinators_only
+async def rotation(update: Update, context: NabatContext, actor: Person) -> None:
     raw = _rest(update)
     verb, _, rest = raw.strip().partition(" ")
     service = context.services.rota
@@ -99,19 +78,13 @@ async def rotation(update: Update, context: NabatContext) -> None:
         raise InvalidInput("rotation.usage")
 
 
-@replying
-async def override(update: Update, context: NabatContext) -> None:
-    actor = context.person
-    if actor is None or not actor.has(Role.COORDINATOR):
-        return await _unknown(context)
+@coordinators_only
+async def override(update: Update, context: NabatContext, actor: Person) -> None:
     await context.services.rota.draft_override(actor, _rest(update))
 
 
-@replying
-async def policy(update: Update, context: NabatContext) -> None:
-    actor = context.person
-    if actor is None or not actor.has(Role.COORDINATOR):
-        return await _unknown(context)
+@coordinators_only
+async def policy(update: Update, context: NabatContext, actor: Person) -> None:
     verb, _, rest = _rest(update).strip().partition(" ")
     service = context.services.policies
     if not verb:
@@ -124,19 +97,13 @@ async def policy(update: Update, context: NabatContext) -> None:
         raise InvalidInput("policy.step_usage")
 
 
-@replying
-async def assign(update: Update, context: NabatContext) -> None:
-    actor = context.person
-    if actor is None or not actor.has(Role.COORDINATOR):
-        return await _unknown(context)
+@coordinators_only
+async def assign(update: Update, context: NabatContext, actor: Person) -> None:
     await context.services.policies.assign(actor, _rest(update))
 
 
-@replying
-async def swap(update: Update, context: NabatContext) -> None:
-    actor = _staff(context)
-    if actor is None:
-        return await _unknown(context)
+@staff_only
+async def swap(update: Update, context: NabatContext, actor: Person) -> None:
     rest = _rest(update)
     verb, _, number = rest.strip().partition(" ")
     if verb == "cancel":
@@ -205,7 +172,7 @@ async def wizard_button(update: Update, context: NabatContext) -> None:
 async def swap_button(update: Update, context: NabatContext) -> None:
     query = update.callback_query
     assert query is not None
-    actor = _staff(context)
+    actor = staff_caller(context)
     match = _SWAP.match(query.data or "")
     if actor is None or match is None:
         await answer_quietly(update)
