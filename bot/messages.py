@@ -69,10 +69,12 @@ CATALOGUE: dict[str, str] = {
         "/alerts - all open alerts\n"
         "/alert <n> - an alert's timeline\n"
         "/ack <n>, /resolve <n> [note] - act on any alert\n"
-        "/rotation - list rotations; /rotation new ... and /rotation people ... change them\n"
-        "/override <rotation> | add, remove or replace | <person> | <from> | <to>\n"
+        "/rotation - list rotations; /rotation new, /rotation people - change them, "
+        "step by step\n"
+        "/override - add, remove or replace someone on call for a while, step by step\n"
         "/oncall, /tz <zone> - who is on call; your time zone\n"
-        "/policy - escalation policies; /policy step ..., /policy drop ... change them\n"
+        "/policy - escalation policies; /policy step - change or add a step, step by step; "
+        "/policy drop ... removes one\n"
         "/assign <contact> | <policy> - which policy pages for a contact\n"
         "/help - this list"
     ),
@@ -247,6 +249,10 @@ CATALOGUE: dict[str, str] = {
     "rotation.created": N_("Rotation {name} created."),
     "rotation.updated": N_("Rotation {name} updated."),
     "rota.segment": N_("{start} - {end}: {who}"),
+    "rota.bad_until": N_(
+        "'{given}' is not a length of time. Write it as +8h, +1d12h or +30m, "
+        "or give the end as 2026-03-05 21:00."
+    ),
     "rota.bad_time": N_("'{given}' is not a time. Write it as 2026-03-05 09:00, or now."),
     "rota.bad_every": N_("'{given}' is not a shift length. Use 8h, 1d, 1w or 2w."),
     "rota.person_unknown": N_(
@@ -280,9 +286,53 @@ CATALOGUE: dict[str, str] = {
         "(press again to take someone out), then Done. Chosen: {order}."
     ),
     "wizard.members": N_(
-        "Who takes turns in {name}, in order? Press names in the order of their turns "
-        "(press again to take someone out), then Done. Chosen: {order}."
+        "Who takes turns in {name}, in order? Now: {order}.\n"
+        "Press a name to add them at the end, or a numbered one to take them out; "
+        "Start over to press the whole order again. Then Done."
     ),
+    "wizard.pick_rotation": N_("Which rotation? Press one, or reply with its name."),
+    "button.start_over": N_("Start over"),
+    "button.now": N_("Now"),
+    "rotation.gone": N_("That rotation no longer exists. Send /rotation to list them."),
+    "override.w_rotation": N_(
+        "New override, step 1 of 5: which rotation? Press one, or reply with its name."
+    ),
+    "override.w_kind": N_(
+        "Step 2 of 5: what changes in {name}?\n"
+        "Add: someone is on call as well as whoever's turn it is.\n"
+        "Remove: someone is taken off for a while.\n"
+        "Replace: someone takes over another's turn."
+    ),
+    "button.override_add": N_("Add"),
+    "button.override_remove": N_("Remove"),
+    "button.override_replace": N_("Replace"),
+    "override.w_who_add": N_(
+        "Step 3 of 5: who is added to {name}? Press a name, or reply with one."
+    ),
+    "override.w_who_remove": N_(
+        "Step 3 of 5: who is taken off {name}? Press a name, or reply with one."
+    ),
+    "override.w_who_replace": N_(
+        "Step 3 of 5: who steps in on {name}? Press a name, or reply with one."
+    ),
+    "override.w_for": N_(
+        "Step 3 of 5: whose turn does {person} take over? Press a name, or reply with one."
+    ),
+    "override.w_from": N_(
+        "Step 4 of 5: from when? Press one of {whose}'s next shifts to cover it whole, "
+        "or Now, or reply with a time in your zone ({tz}) like 2026-03-05 09:00."
+    ),
+    "override.w_from_add": N_(
+        "Step 4 of 5: from when is {person} on call in {name}? Press Now or a handoff, "
+        "or reply with a time in your zone ({tz}) like 2026-03-05 09:00."
+    ),
+    "override.w_until": N_(
+        "Step 5 of 5: until when? From {start}. Press a length, or reply like +8h "
+        "or 2026-03-05 21:00 ({tz})."
+    ),
+    "override.shift_gone": N_("That shift has changed meanwhile. Choose again."),
+    "override.self": N_("Someone cannot take over their own turn. Choose another person."),
+    "wizard.bad_name": N_("A name needs at least one letter, and no '|'."),
     "wizard.use_buttons": N_("Use the buttons above for this step."),
     "wizard.people_none": N_("Choose at least one person first."),
     "button.raw": "{label}",
@@ -333,6 +383,28 @@ CATALOGUE: dict[str, str] = {
         "targets: rotation:<name>, group:<title>, all responders, all coordinators, "
         "or people by name or #number."
     ),
+    "policy.w_policy": N_(
+        "Change a policy step, step 1 of 4: which policy? Press one, or reply with its name."
+    ),
+    "policy.w_which": N_(
+        "Step 2 of 4: which step of {name}? Press one to change it, or add a step.\n{steps}"
+    ),
+    "policy.w_wait": N_(
+        "Step 3 of 4: once step {n} has paged, how long does it wait for an acknowledgement "
+        "before the next step? Press one, or reply like 7m."
+    ),
+    "policy.w_targets": N_(
+        "Step 4 of 4: whom does step {n} page? Press to choose, again to drop, then Done. "
+        "Or reply with the whole list, like: rotation:Moscow day, Anna.\nChosen: {chosen}."
+    ),
+    "policy.targets_none": N_("Choose at least one target first."),
+    "policy.gone": N_("That policy no longer exists. Send /policy to list them."),
+    "button.step": N_("Step {n}"),
+    "button.keep": N_("Keep {wait}"),
+    "button.add_step": N_("Add step {n}"),
+    "button.remove_step": N_("Remove step {n}"),
+    "target.on_call": N_("On call: {name}"),
+    "target.group": N_("Group: {title}"),
     "policy.drop_usage": N_("Usage: /policy drop <policy> | <step number>"),
     "policy.assign_usage": N_(
         "Usage: /assign <contact> | <policy or default>, e.g. /assign K-17 | night"

@@ -82,6 +82,17 @@ def parse_local(raw: str, tz: str, now: datetime) -> datetime:
     return rota.localize(naive, tz)
 
 
+def parse_until(raw: str, start: datetime, tz: str, now: datetime) -> datetime:
+    """'+8h' (after `start`) or '2026-03-05 21:00' (read in `tz`)."""
+    value = raw.strip()
+    if not value.startswith("+"):
+        return parse_local(value, tz, now)
+    try:
+        return start + parse_duration(value[1:])
+    except ValueError:
+        raise InvalidInput("rota.bad_until", given=value[:20]) from None
+
+
 def parse_every(raw: str) -> tuple[rota.ShiftUnit, int]:
     value = raw.strip().lower()
     if len(value) < 2 or value[-1] not in UNITS or not value[:-1].isdigit():
@@ -287,22 +298,33 @@ class RotaService:
         else:
             person = find_person(staff, who)
         now = self.clock.now()
-        tz = actor.tz
-        start = parse_local(start_raw, tz, now)
-        end = (
-            start + parse_duration(end_raw[1:])
-            if end_raw.startswith("+")
-            else parse_local(end_raw, tz, now)
-        )
-        if end <= start:
+        start = parse_local(start_raw, actor.tz, now)
+        end = parse_until(end_raw, start, actor.tz, now)
+        await self.propose_override(actor, current, kind, person.id, replaces, start, end)
+
+    async def propose_override(
+        self,
+        actor: Person,
+        current: rota.Rotation,
+        kind: rota.OverrideKind,
+        person: int,
+        replaces: int | None,
+        start: datetime,
+        end: datetime,
+    ) -> None:
+        """Preview an override (the window's shifts with it in place) and wait for Confirm."""
+        self._coordinator(actor)
+        now = self.clock.now()
+        if end <= start or end <= now:
             raise InvalidInput("override.bad_window")
-        new = self._override(0, current.id, kind, person.id, replaces, start, end)
+        staff = await self.people.staff(self.db)
+        new = self._override(0, current.id, kind, person, replaces, start, end)
         existing = await self.repo.overrides(self.db, current.id, ending_after=now)
         await self._check_conflicts(existing, new)
         payload = {
             "rotation": current.id,
             "kind": kind.value,
-            "person": person.id,
+            "person": person,
             "replaces": replaces,
             "start": start.isoformat(),
             "end": end.isoformat(),
@@ -321,7 +343,7 @@ class RotaService:
         self._coordinator(actor)
         now = self.clock.now()
         async with self.db.transaction() as tx:
-            taken = await self.drafts.take(tx, draft_id, kind)
+            taken = await self.drafts.take(tx, draft_id, kind, actor.id)
             if taken is None:
                 raise NotFound("draft.gone")
             _, data = taken
@@ -395,7 +417,7 @@ class RotaService:
 
     async def cancel(self, actor: Person, draft_id: int, kind: str) -> None:
         async with self.db.transaction() as tx:
-            await self.drafts.take(tx, draft_id, kind)
+            await self.drafts.take(tx, draft_id, kind, actor.id)
             await self._say(tx, actor, "draft.cancelled")
 
     # -- swaps ---------------------------------------------------------------------------
@@ -408,11 +430,7 @@ class RotaService:
         current = await self._find_rotation(name)
         now = self.clock.now()
         start = parse_local(start_raw, actor.tz, now)
-        end = (
-            start + parse_duration(end_raw[1:])
-            if end_raw.startswith("+")
-            else parse_local(end_raw, actor.tz, now)
-        )
+        end = parse_until(end_raw, start, actor.tz, now)
         if end <= start or end <= now:
             raise InvalidInput("override.bad_window")
         overrides = await self.repo.overrides(self.db, current.id, ending_after=now)
@@ -683,4 +701,4 @@ class RotaService:
             await self.outbox.tell_lines(tx, actor, lines)
 
 
-__all__ = ["RotaService", "find_person", "parse_zone"]
+__all__ = ["RotaService", "find_person", "parse_local", "parse_until", "parse_zone"]

@@ -32,6 +32,17 @@ ContactMoved = Callable[[Transaction, int, Policy, datetime], Awaitable[int]]
 MAX_DELAY = timedelta(hours=24)
 
 
+def parse_wait(raw: str) -> timedelta:
+    """How long a step waits for an acknowledgement: 1 second to 24 hours."""
+    try:
+        delay = parse_duration(raw)
+    except ValueError:
+        raise InvalidInput("policy.bad_delay", given=raw.strip()[:20]) from None
+    if delay > MAX_DELAY:
+        raise InvalidInput("policy.bad_delay", given=raw.strip()[:20])
+    return delay
+
+
 class PolicyService:
     def __init__(
         self,
@@ -65,25 +76,38 @@ class PolicyService:
         self._coordinator(actor)
         lines: list[str] = []
         for policy in await self.policies.all(self.db):
-            lines.extend(await self._describe(actor, policy))
+            lines.extend(await self.describe(actor, policy))
         await self._send(actor, "\n".join(lines) or text("policy.none", actor.lang))
 
     async def draft_step(self, actor: Person, raw: str) -> None:
         """`policy | step number | delay | targets` (a number one past the end adds a step)."""
         self._coordinator(actor)
         name, number, delay_raw, targets_raw = parts(raw, 4, "policy.step_usage")
-        policy = await self._find(name)
+        policy = await self.find(name)
         if not number.isdigit() or not 1 <= int(number) <= len(policy.steps) + 1:
             raise InvalidInput("policy.bad_step", count=len(policy.steps) + 1)
-        try:
-            delay = parse_duration(delay_raw)
-        except ValueError:
-            raise InvalidInput("policy.bad_delay", given=delay_raw[:20]) from None
-        if delay > MAX_DELAY:
-            raise InvalidInput("policy.bad_delay", given=delay_raw[:20])
-        step = Step(int(delay.total_seconds()), await self._targets(targets_raw))
+        delay = parse_wait(delay_raw)
+        targets = await self.parse_targets(targets_raw)
+        await self.propose_step(actor, policy, int(number) - 1, delay, targets)
+
+    async def propose_step(
+        self,
+        actor: Person,
+        policy: Policy,
+        index: int,
+        delay: timedelta,
+        targets: tuple[Target, ...],
+    ) -> None:
+        """Preview `policy` with step `index` (0-based; one past the end adds one) set."""
+        self._coordinator(actor)
+        if not 0 <= index <= len(policy.steps):
+            raise InvalidInput("policy.bad_step", count=len(policy.steps) + 1)
+        if not targets:
+            raise InvalidInput("policy.targets_none")
+        if not timedelta(seconds=1) <= delay <= MAX_DELAY:
+            raise InvalidInput("policy.bad_delay", given=format_duration(delay))
+        step = Step(int(delay.total_seconds()), targets)
         steps = list(policy.steps)
-        index = int(number) - 1
         if index == len(steps):
             steps.append(step)
         else:
@@ -93,12 +117,18 @@ class PolicyService:
     async def draft_drop(self, actor: Person, raw: str) -> None:
         self._coordinator(actor)
         name, number = parts(raw, 2, "policy.drop_usage")
-        policy = await self._find(name)
+        policy = await self.find(name)
         if not number.isdigit() or not 1 <= int(number) <= len(policy.steps):
+            raise InvalidInput("policy.bad_step", count=len(policy.steps))
+        await self.propose_drop(actor, policy, int(number) - 1)
+
+    async def propose_drop(self, actor: Person, policy: Policy, index: int) -> None:
+        self._coordinator(actor)
+        if not 0 <= index < len(policy.steps):
             raise InvalidInput("policy.bad_step", count=len(policy.steps))
         if len(policy.steps) == 1:
             raise InvalidInput("policy.last_step")
-        steps = [s for i, s in enumerate(policy.steps) if i != int(number) - 1]
+        steps = [s for i, s in enumerate(policy.steps) if i != index]
         await self._draft_policy(actor, dataclasses.replace(policy, steps=tuple(steps)))
 
     async def assign(self, actor: Person, raw: str) -> None:
@@ -110,7 +140,7 @@ class PolicyService:
             contact = find_person([p for p in everyone if p.has(Role.CONTACT)], who)
         except NotFound:
             raise NotFound("policy.contact_unknown", ref=who.strip()[:64]) from None
-        policy = None if name.lower() == "default" else await self._find(name)
+        policy = None if name.lower() == "default" else await self.find(name)
         now = self.clock.now()
         async with self.db.transaction() as tx:
             await self.people.set_policy(tx, contact.id, policy.id if policy else None)
@@ -131,7 +161,7 @@ class PolicyService:
         self._coordinator(actor)
         now = self.clock.now()
         async with self.db.transaction() as tx:
-            taken = await self.drafts.take(tx, draft_id, "policy.edit")
+            taken = await self.drafts.take(tx, draft_id, "policy.edit", actor.id)
             if taken is None:
                 raise NotFound("draft.gone")
             data = taken[1]
@@ -160,7 +190,7 @@ class PolicyService:
 
     async def cancel(self, actor: Person, draft_id: int) -> None:
         async with self.db.transaction() as tx:
-            await self.drafts.take(tx, draft_id, "policy.edit")
+            await self.drafts.take(tx, draft_id, "policy.edit", actor.id)
             await self._say(tx, actor, "draft.cancelled")
 
     # -- helpers -------------------------------------------------------------------------
@@ -169,13 +199,14 @@ class PolicyService:
         if not actor.has(Role.COORDINATOR):
             raise NotAllowed("error.not_allowed")
 
-    async def _find(self, name: str) -> Policy:
+    async def find(self, name: str) -> Policy:
         for policy in await self.policies.all(self.db):
             if policy.name.casefold() == name.strip().casefold():
                 return policy
         raise NotFound("policy.unknown", name=name.strip()[:64])
 
-    async def _targets(self, raw: str) -> tuple[Target, ...]:
+    async def parse_targets(self, raw: str) -> tuple[Target, ...]:
+        """`rotation:<name>, group:<title>, all responders, all coordinators, <person>`."""
         staff = await self.people.staff(self.db)
         out: list[Target] = []
         for item in (t.strip() for t in raw.split(",") if t.strip()):
@@ -205,10 +236,8 @@ class PolicyService:
             raise InvalidInput("policy.step_usage")
         return tuple(out)
 
-    async def _describe(self, reader: Person, policy: Policy) -> list[str]:
-        staff = {p.id: p.name for p in await self.people.staff(self.db)}
-        rotations = {r.id: r.name for r in await self.rota.rotations(self.db)}
-        groups = {g.id: g.title for g in await self.groups.all(self.db)}
+    async def describe(self, reader: Person, policy: Policy) -> list[str]:
+        """The policy's header line, then a line per step."""
         lines = [
             text(
                 "policy.line",
@@ -221,26 +250,33 @@ class PolicyService:
             )
         ]
         for i, step in enumerate(policy.steps, start=1):
-            names = []
-            for t in step.targets:
-                if t.kind is TargetKind.ROTATION:
-                    names.append(f"rotation:{rotations.get(t.rotation_id or 0, '?')}")
-                elif t.kind is TargetKind.GROUP:
-                    names.append(f"group:{groups.get(t.group_id or 0, '?')}")
-                elif t.kind is TargetKind.PERSON:
-                    names.append(staff.get(t.person_id or 0, "?"))
-                else:
-                    names.append(text(f"target.{t.kind.value}", reader.lang))
             lines.append(
                 text(
                     "policy.step",
                     reader.lang,
                     n=i,
-                    targets=", ".join(names),
+                    targets=await self.name_targets(reader, step.targets),
                     delay=format_duration(timedelta(seconds=step.delay_s)),
                 )
             )
         return lines
+
+    async def name_targets(self, reader: Person, targets: tuple[Target, ...]) -> str:
+        """Targets the way `/policy step` takes them: `rotation:Moscow day, Anna`."""
+        staff = {p.id: p.name for p in await self.people.staff(self.db)}
+        rotations = {r.id: r.name for r in await self.rota.rotations(self.db)}
+        groups = {g.id: g.title for g in await self.groups.all(self.db)}
+        names = []
+        for t in targets:
+            if t.kind is TargetKind.ROTATION:
+                names.append(f"rotation:{rotations.get(t.rotation_id or 0, '?')}")
+            elif t.kind is TargetKind.GROUP:
+                names.append(f"group:{groups.get(t.group_id or 0, '?')}")
+            elif t.kind is TargetKind.PERSON:
+                names.append(staff.get(t.person_id or 0, "?"))
+            else:
+                names.append(text(f"target.{t.kind.value}", reader.lang))
+        return ", ".join(names)
 
     async def _draft_policy(self, actor: Person, policy: Policy) -> None:
         now = self.clock.now()
@@ -257,7 +293,7 @@ class PolicyService:
             ],
         }
         lines = [text("policy.preview", actor.lang, name=policy.name)]
-        lines += await self._describe(actor, policy)
+        lines += await self.describe(actor, policy)
         async with self.db.transaction() as tx:
             draft_id = await self.drafts.add(tx, actor.id, "policy.edit", payload, now)
             await self.outbox.send(

@@ -11,10 +11,13 @@ from bot.gate import GateService
 from bot.groups import GroupService
 from bot.oncall import RotaService
 from bot.outbox import Outbox
+from bot.override_wizard import OverrideFlow
 from bot.people import PeopleService
 from bot.policy_edit import PolicyService
 from bot.rota_watch import RotaWatch
-from bot.rota_wizard import RotaWizard
+from bot.rota_wizard import MembersFlow, RotationFlow
+from bot.step_wizard import StepFlow
+from bot.wizard import Wizards
 from config import Settings
 from storage.alerts import AlertRepo
 from storage.audit import AuditRepo
@@ -47,7 +50,7 @@ class Services:
     watch: RotaWatch
     policies: PolicyService
     groups: GroupService
-    wizard: RotaWizard
+    wizard: Wizards
 
     @classmethod
     async def open(
@@ -127,7 +130,11 @@ class Services:
         )
         policies.after_change.append(lambda: watch.report_gaps(daily=False))
         groups = GroupService(db, GroupRepo(cipher), AuditRepo(cipher), outbox, clock)
-        wizard = RotaWizard(db, DraftRepo(cipher), people_repo, rota, outbox, clock)
+        wizard = Wizards(db, DraftRepo(cipher), outbox, clock)
+        wizard.add(RotationFlow(db, people_repo, rota, clock))
+        wizard.add(MembersFlow(db, people_repo, rota))
+        wizard.add(OverrideFlow(db, people_repo, rota, clock))
+        wizard.add(StepFlow(policies))
         return cls(
             settings,
             clock,

@@ -23,7 +23,7 @@ _DRAFT = re.compile(
 )
 _SWAP = re.compile(r"^swp:(\d{1,12})$")
 WIZARD_PATTERN = r"^wz:"
-_WIZARD = re.compile(r"^wz:(\d{1,12}):(x|tz|ev|st|pp|ok):(\d{1,12})$")
+_WIZARD = re.compile(r"^wz:(\d{1,12}):([a-z]{1,3}):(\d{1,12})$")
 
 
 def _rest(update: Update) -> str:
@@ -67,11 +67,11 @@ async def rotation(update: Update, context: NabatContext, actor: Person) -> None
     if not verb:
         await service.list_rotations(actor)
     elif verb == "new" and not rest.strip():
-        await context.services.wizard.start(actor)
+        await context.services.wizard.start(actor, "rotation")
     elif verb == "new":
         await service.draft_rotation(actor, rest)
-    elif verb == "people" and rest.strip() and "|" not in rest:
-        await context.services.wizard.start_members(actor, rest)
+    elif verb == "people" and "|" not in rest:
+        await context.services.wizard.start(actor, "members", rest)
     elif verb == "people":
         await service.draft_members(actor, rest)
     else:
@@ -80,7 +80,11 @@ async def rotation(update: Update, context: NabatContext, actor: Person) -> None
 
 @coordinators_only
 async def override(update: Update, context: NabatContext, actor: Person) -> None:
-    await context.services.rota.draft_override(actor, _rest(update))
+    raw = _rest(update)
+    if "|" not in raw:  # nothing, or just the rotation: ask the rest step by step
+        await context.services.wizard.start(actor, "override", raw)
+    else:
+        await context.services.rota.draft_override(actor, raw)
 
 
 @coordinators_only
@@ -89,6 +93,8 @@ async def policy(update: Update, context: NabatContext, actor: Person) -> None:
     service = context.services.policies
     if not verb:
         await service.show(actor)
+    elif verb == "step" and "|" not in rest:
+        await context.services.wizard.start(actor, "step", rest)
     elif verb == "step":
         await service.draft_step(actor, rest)
     elif verb == "drop":
@@ -162,7 +168,7 @@ async def wizard_button(update: Update, context: NabatContext) -> None:
     message_id = query.message.message_id if query.message is not None else None
     try:
         await context.services.wizard.pressed(
-            actor, int(match.group(1)), match.group(2), match.group(3), message_id
+            actor, int(match.group(1)), match.group(2), int(match.group(3)), message_id
         )
     except DomainError as err:
         answer = text(err.key, actor.lang, **err.params)

@@ -42,17 +42,21 @@ class AlertRepo:
         now: datetime,
         next_escalation_at: datetime | None,
     ) -> int:
-        alert_id = await tx.insert(
-            "INSERT INTO alerts (contact_id, kind, state, policy_id, created_at, step, pass,"
-            " step_started_at, next_escalation_at) VALUES (?, ?, 'triggered', ?, ?, 0, 0, ?, ?)",
-            (
-                contact_id,
-                kind.value,
-                policy_id,
-                to_db_time(now),
-                to_db_time(now),
-                to_db_time(next_escalation_at) if next_escalation_at else None,
-            ),
+        alert_id = await tx.insert_new(
+            "alerts",
+            {
+                "contact_id": contact_id,
+                "kind": kind.value,
+                "state": "triggered",
+                "policy_id": policy_id,
+                "created_at": to_db_time(now),
+                "step": 0,
+                "pass": 0,
+                "step_started_at": to_db_time(now),
+                "next_escalation_at": (
+                    to_db_time(next_escalation_at) if next_escalation_at else None
+                ),
+            },
         )
         await tx.execute(
             "UPDATE alerts SET body_enc = ? WHERE id = ?",

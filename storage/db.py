@@ -51,10 +51,15 @@ class Transaction:
 
         A value's ciphertext is bound to its row id, so knowing the id first saves an
         INSERT-then-UPDATE round trip per row. Safe because this transaction holds the
-        database's only write lock (BEGIN IMMEDIATE) until it ends.
+        database's only write lock (BEGIN IMMEDIATE) until it ends. An id is never given
+        twice, even after its row is deleted (migration 0004, `id_floor`).
         """
         if table not in self._next_ids:
-            row = await self.fetchone(f"SELECT COALESCE(MAX(id), 0) FROM {table}")  # noqa: S608
+            row = await self.fetchone(
+                f"SELECT MAX(COALESCE((SELECT MAX(id) FROM {table}), 0),"  # noqa: S608
+                " COALESCE((SELECT last FROM id_floor WHERE tbl = ?), 0))",
+                (table,),
+            )
             self._next_ids[table] = int(row[0]) if row else 0
         self._next_ids[table] += 1
         return self._next_ids[table]
@@ -70,6 +75,20 @@ class Transaction:
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
         """One statement for many rows: one round trip to the database thread, not one each."""
         await self._conn.executemany(sql, rows)
+
+    async def insert_new(self, table: str, values: dict[str, Any]) -> int:
+        """INSERT one row with a fresh id (never one a deleted row had); return the id.
+
+        `table` and the keys of `values` are names from the code, never from input.
+        """
+        row_id = await self.next_id(table)
+        columns = ", ".join(["id", *values])
+        marks = ", ".join("?" * (len(values) + 1))
+        await self.execute(
+            f"INSERT INTO {table} ({columns}) VALUES ({marks})",  # noqa: S608
+            (row_id, *values.values()),
+        )
+        return row_id
 
     async def insert(self, sql: str, params: Params = ()) -> int:
         """Run one INSERT; return the new row's id."""

@@ -30,11 +30,13 @@ class DraftRepo:
         return draft_id
 
     async def take(
-        self, tx: Transaction, draft_id: int, kind: str
+        self, tx: Transaction, draft_id: int, kind: str, actor_id: int
     ) -> tuple[int, dict[str, Any]] | None:
-        """Remove and return (actor id, payload): a draft is confirmed or cancelled once."""
+        """Remove and return (actor id, payload): a draft is confirmed or cancelled once,
+        and only by the coordinator who saw its preview."""
         row = await tx.fetchone(
-            "SELECT actor_id, payload_enc FROM drafts WHERE id = ? AND kind = ?", (draft_id, kind)
+            "SELECT actor_id, payload_enc FROM drafts WHERE id = ? AND kind = ? AND actor_id = ?",
+            (draft_id, kind, actor_id),
         )
         if row is None:
             return None

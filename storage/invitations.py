@@ -43,16 +43,15 @@ class InvitationRepo:
         expires_at: datetime,
     ) -> tuple[str, Invitation]:
         token = new_token()
-        inv_id = await tx.insert(
-            "INSERT INTO invitations (token_index, role, created_by, created_at, expires_at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (
-                self.token_index(token),
-                role.value,
-                created_by,
-                to_db_time(now),
-                to_db_time(expires_at),
-            ),
+        inv_id = await tx.insert_new(
+            "invitations",
+            {
+                "token_index": self.token_index(token),
+                "role": role.value,
+                "created_by": created_by,
+                "created_at": to_db_time(now),
+                "expires_at": to_db_time(expires_at),
+            },
         )
         if name is not None:
             await tx.execute(

@@ -57,10 +57,15 @@ class PeopleRepo:
         self, tx: Transaction, *, telegram_id: int, name: str, lang: str, role: Role, now: datetime
     ) -> Person:
         # The row id is bound into each ciphertext, so the row exists before its values.
-        person_id = await tx.insert(
-            "INSERT INTO people (tg_index, tg_id_enc, name_enc, lang_enc, created_at)"
-            " VALUES (?, x'', x'', x'', ?)",
-            (self.telegram_index(telegram_id), to_db_time(now)),
+        person_id = await tx.insert_new(
+            "people",
+            {
+                "tg_index": self.telegram_index(telegram_id),
+                "tg_id_enc": b"",
+                "name_enc": b"",
+                "lang_enc": b"",
+                "created_at": to_db_time(now),
+            },
         )
         enc = self._cipher
         await tx.execute(

@@ -80,10 +80,15 @@ class PolicyRepo:
         is_default: bool,
         steps: Sequence[Step],
     ) -> int:
-        policy_id = await tx.insert(
-            "INSERT INTO policies (name, repeat, ack_timeout_s, is_default, retired)"
-            " VALUES (?, ?, ?, ?, 0)",
-            (name, repeat, ack_timeout_s, int(is_default)),
+        policy_id = await tx.insert_new(
+            "policies",
+            {
+                "name": name,
+                "repeat": repeat,
+                "ack_timeout_s": ack_timeout_s,
+                "is_default": int(is_default),
+                "retired": 0,
+            },
         )
         await self.set_steps(tx, policy_id, steps)
         return policy_id

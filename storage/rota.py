@@ -56,10 +56,16 @@ class RotaRepo:
         participants: tuple[int, ...],
         now: datetime,
     ) -> int:
-        rotation_id = await tx.insert(
-            "INSERT INTO rotations (name, tz, unit, length, start_at, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (name, tz, unit.value, length, to_db_time(start), to_db_time(now)),
+        rotation_id = await tx.insert_new(
+            "rotations",
+            {
+                "name": name,
+                "tz": tz,
+                "unit": unit.value,
+                "length": length,
+                "start_at": to_db_time(start),
+                "created_at": to_db_time(now),
+            },
         )
         await self.set_members(tx, rotation_id, participants)
         return rotation_id
@@ -120,19 +126,18 @@ class RotaRepo:
         created_by: int | None,
         now: datetime,
     ) -> int:
-        return await tx.insert(
-            "INSERT INTO overrides (rotation_id, kind, person_id, replaces, start_at, end_at,"
-            " created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                rotation_id,
-                kind.value,
-                person_id,
-                replaces,
-                to_db_time(start),
-                to_db_time(end),
-                created_by,
-                to_db_time(now),
-            ),
+        return await tx.insert_new(
+            "overrides",
+            {
+                "rotation_id": rotation_id,
+                "kind": kind.value,
+                "person_id": person_id,
+                "replaces": replaces,
+                "start_at": to_db_time(start),
+                "end_at": to_db_time(end),
+                "created_by": created_by,
+                "created_at": to_db_time(now),
+            },
         )
 
     async def delete_override(self, tx: Transaction, override_id: int) -> bool:
@@ -150,10 +155,16 @@ class RotaRepo:
         end: datetime,
         now: datetime,
     ) -> int:
-        return await tx.insert(
-            "INSERT INTO swap_requests (rotation_id, requester, start_at, end_at, state,"
-            " created_at) VALUES (?, ?, ?, ?, 'open', ?)",
-            (rotation_id, requester, to_db_time(start), to_db_time(end), to_db_time(now)),
+        return await tx.insert_new(
+            "swap_requests",
+            {
+                "rotation_id": rotation_id,
+                "requester": requester,
+                "start_at": to_db_time(start),
+                "end_at": to_db_time(end),
+                "state": "open",
+                "created_at": to_db_time(now),
+            },
         )
 
     async def swap(self, q: Queryable, swap_id: int) -> SwapRequest | None:

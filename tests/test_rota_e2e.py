@@ -261,31 +261,6 @@ async def test_a_coordinator_builds_a_rotation_step_by_step_with_buttons(
     assert (await confirm_last(harness, c)) == "Rotation Vladivostok night created."
 
 
-async def test_a_coordinator_reorders_a_rotation_with_buttons(
-    harness: BotHarness, enrolled: Cast
-) -> None:
-    c = enrolled.coordinator
-    await make_rotation(
-        harness, enrolled, f"Moscow day | Europe/Moscow | 1d | 2026-03-01 09:00 | {ANNA}, {BORIS}"
-    )
-    prompt = await harness.reply_to(c, "/rotation people Moscow day")
-    assert prompt.startswith("Who takes turns in Moscow day, in order?")
-    for name in (BORIS, ANNA):
-        message = c.visible[-1]
-        await c.press(message.message_id, next(d for lbl, d in message.buttons if lbl == name))
-        await harness.emu.wait_for(lambda: c.visible[-1].edits, what="the toggle")
-        await harness.settle()
-    seen = len(c.visible)
-    message = c.visible[-1]
-    await c.press(message.message_id, next(d for lbl, d in message.buttons if lbl == "Done"))
-    await harness.replies(c, seen + 1, what="the preview")
-    preview = str(c.visible[-1].text)
-    assert preview.startswith("Moscow day (Europe/Moscow) with the new people.")
-    assert f"Sun 2026-03-01 09:10 UTC - Mon 2026-03-02 06:00 UTC: {BORIS}" in preview
-    assert (await confirm_last(harness, c)) == "Rotation Moscow day updated."
-    assert f"now: {BORIS}" in await harness.reply_to(c, "/oncall")
-
-
 async def test_a_responder_withdraws_a_swap_nobody_took_and_it_can_no_longer_be_taken(
     harness: BotHarness, enrolled: Cast
 ) -> None:

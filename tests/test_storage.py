@@ -10,6 +10,7 @@ import pytest
 from bot.errors import MigrationError
 from storage.crypto import FieldCipher
 from storage.db import Database, Migration, bundled_migrations
+from storage.drafts import DraftRepo
 from storage.keyring import KeyRing
 from storage.models import Role
 from storage.people import PeopleRepo
@@ -99,6 +100,62 @@ async def test_every_encrypted_column_is_known_to_key_rotation(db: Database) -> 
             if col["name"].endswith("_enc"):
                 found.add((table, col["name"]))
     assert found == {(t, c) for t, c, _ in ENCRYPTED_COLUMNS}
+
+
+async def test_an_id_is_never_given_again_after_its_row_is_deleted(db: Database) -> None:
+    """A removed responder's id must not pass to the next person enrolled: a policy step
+    or an old button naming it would then mean the newcomer."""
+    await db.migrate()
+    people = PeopleRepo(FieldCipher(KeyRing.generate()))
+    async with db.transaction() as tx:
+        first = await people.create(
+            tx, telegram_id=1, name="Gone", lang="en", role=Role.RESPONDER, now=T0
+        )
+        await people.delete(tx, first.id)
+    async with db.transaction() as tx:
+        second = await people.create(
+            tx, telegram_id=2, name="New", lang="en", role=Role.RESPONDER, now=T0
+        )
+    assert second.id == first.id + 1
+    drafts = DraftRepo(FieldCipher(KeyRing.generate()))
+    async with db.transaction() as tx:
+        old = await drafts.add(tx, second.id, "wizard", {}, T0)
+        await drafts.drop(tx, second.id, "wizard")
+        assert await drafts.add(tx, second.id, "wizard", {}, T0) == old + 1
+
+
+async def test_a_draft_is_confirmed_only_by_the_coordinator_who_made_it(db: Database) -> None:
+    await db.migrate()
+    people = PeopleRepo(FieldCipher(KeyRing.generate()))
+    drafts = DraftRepo(FieldCipher(KeyRing.generate()))
+    async with db.transaction() as tx:
+        olga, pavel = [
+            await people.create(tx, telegram_id=i, name=n, lang="en", role=Role.COORDINATOR, now=T0)
+            for i, n in ((1, "Olga"), (2, "Pavel"))
+        ]
+        draft = await drafts.add(tx, olga.id, "override.new", {"x": 1}, T0)
+        assert await drafts.take(tx, draft, "override.new", pavel.id) is None
+        assert await drafts.take(tx, draft, "override.new", olga.id) == (olga.id, {"x": 1})
+
+
+async def test_a_database_from_before_the_id_floor_keeps_its_ids_and_never_reuses_them(
+    db: Database,
+) -> None:
+    await db.migrate([m for m in bundled_migrations() if m.version < 4])
+    async with db.transaction() as tx:  # rows as the previous version wrote them
+        await tx.executemany(
+            "INSERT INTO people (tg_index, tg_id_enc, name_enc, lang_enc, created_at)"
+            " VALUES (?, x'', x'', x'', '')",
+            [(bytes([i]),) for i in range(3)],
+        )
+    assert await db.migrate() == [4]
+    people = PeopleRepo(FieldCipher(KeyRing.generate()))
+    async with db.transaction() as tx:
+        await people.delete(tx, 3)
+        again = await people.create(
+            tx, telegram_id=9, name="P9", lang="en", role=Role.RESPONDER, now=T0
+        )
+    assert again.id == 4
 
 
 async def test_rotation_moves_every_value_to_the_new_key_and_resumes_after_interruption(
