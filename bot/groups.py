@@ -7,11 +7,12 @@ once, so a stranger cannot make nabat post pages, or anything else, into their c
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from bot.clock import Clock
 from bot.outbox import Outbox
 from storage.audit import AuditRepo
-from storage.db import Database
+from storage.db import Database, Transaction
 from storage.groups import GroupRepo
 from storage.models import GroupChat, Notice, Person, Role
 
@@ -27,6 +28,10 @@ class GroupService:
         self.audit = audit
         self.outbox = outbox
         self.clock = clock
+        # Called in the removal's transaction: what else must forget the group.
+        self.on_removed: list[Callable[[Transaction, int], Awaitable[list[str]]]] = []
+        # Called after a removal that changed a policy (the coverage check).
+        self.after_change: list[Callable[[], Awaitable[object]]] = []
 
     async def added(self, chat_id: int, title: str, by: Person | None) -> GroupChat | None:
         """The bot joined a group. None (leave it) unless a coordinator added it."""
@@ -62,11 +67,15 @@ class GroupService:
             if group is None:
                 return
             await self.groups.remove(tx, chat_id)
+            policies = [name for hook in self.on_removed for name in await hook(tx, group.id)]
             await self.audit.record(
                 tx,
                 actor_id=None,
                 action="group.remove",
                 now=now,
-                detail={"group": group.id, "title": group.title},
+                detail={"group": group.id, "title": group.title, "policies": policies},
             )
         log.info("group %d removed: the bot is no longer in it", group.id)
+        if policies:
+            for hook in self.after_change:
+                await hook()

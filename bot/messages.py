@@ -372,6 +372,7 @@ CATALOGUE: dict[str, str] = {
     "policy.step": N_("  step {n}: {targets}, then wait {delay}"),
     "target.all_responders": N_("all responders"),
     "target.all_coordinators": N_("all coordinators"),
+    "target.none": N_("no one (passed at once; change it with /policy step)"),
     "policy.preview": N_("Policy {name} after this change:"),
     "policy.updated": N_(
         "Policy {name} updated. Open alerts restarted at its new step 1: {restarted}."

@@ -7,6 +7,7 @@ queues its replies through the outbox in the same transaction as the change.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import Enum
@@ -85,6 +86,10 @@ class PeopleService:
         self.bot_username = bot_username
         self.invite_ttl = invite_ttl
         self.contact_reply_ttl = contact_reply_ttl
+        # Called in the removal's transaction: what else must forget the person.
+        self.on_removed: list[Callable[[Transaction, int], Awaitable[list[str]]]] = []
+        # Called after a removal that changed a policy (the coverage check).
+        self.after_change: list[Callable[[], Awaitable[object]]] = []
 
     # -- who is this -------------------------------------------------------------------
 
@@ -317,12 +322,18 @@ class PeopleService:
                 return None
             await self._check_not_last_coordinator(tx, target)
             await self.people.delete(tx, target.id)
+            policies = [name for hook in self.on_removed for name in await hook(tx, target.id)]
             await self.audit.record(
                 tx,
                 actor_id=actor.id,
                 action="person.remove",
                 now=now,
-                detail={"person": target.id, "roles": role_names(target), "name": target.name},
+                detail={
+                    "person": target.id,
+                    "roles": role_names(target),
+                    "name": target.name,
+                    "policies": policies,
+                },
             )
             if target.id != actor.id:
                 await self._answer(
@@ -332,6 +343,9 @@ class PeopleService:
                     confirm_message_id,
                 )
         log.info("person %d removed by %d", target.id, actor.id)
+        if policies:
+            for hook in self.after_change:
+                await hook()
         return target
 
     async def cancel_remove(

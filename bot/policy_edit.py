@@ -276,7 +276,7 @@ class PolicyService:
                 names.append(staff.get(t.person_id or 0, "?"))
             else:
                 names.append(text(f"target.{t.kind.value}", reader.lang))
-        return ", ".join(names)
+        return ", ".join(names) or text("target.none", reader.lang)
 
     async def _draft_policy(self, actor: Person, policy: Policy) -> None:
         now = self.clock.now()

@@ -22,12 +22,13 @@ from config import Settings
 from storage.alerts import AlertRepo
 from storage.audit import AuditRepo
 from storage.crypto import FieldCipher
-from storage.db import Database
+from storage.db import Database, Transaction
 from storage.drafts import DraftRepo
 from storage.gate import GateRepo
 from storage.groups import GroupRepo
 from storage.invitations import InvitationRepo
 from storage.keyring import KeyRing
+from storage.models import Target, TargetKind
 from storage.outbox import OutboxRepo
 from storage.people import PeopleRepo
 from storage.policies import PolicyRepo
@@ -130,6 +131,21 @@ class Services:
         )
         policies.after_change.append(lambda: watch.report_gaps(daily=False))
         groups = GroupService(db, GroupRepo(cipher), AuditRepo(cipher), outbox, clock)
+        # A removed person or group is taken out of every policy step that named them.
+        policy_repo = PolicyRepo()
+
+        async def forget_person(tx: Transaction, person_id: int) -> list[str]:
+            return await policy_repo.forget_target(
+                tx, Target(TargetKind.PERSON, person_id=person_id)
+            )
+
+        async def forget_group(tx: Transaction, group_id: int) -> list[str]:
+            return await policy_repo.forget_target(tx, Target(TargetKind.GROUP, group_id=group_id))
+
+        people.on_removed.append(forget_person)
+        groups.on_removed.append(forget_group)
+        people.after_change.append(lambda: watch.report_gaps(daily=False))
+        groups.after_change.append(lambda: watch.report_gaps(daily=False))
         wizard = Wizards(db, DraftRepo(cipher), outbox, clock)
         wizard.add(RotationFlow(db, people_repo, rota, clock))
         wizard.add(MembersFlow(db, people_repo, rota))

@@ -116,6 +116,20 @@ class PolicyRepo:
             [(policy_id, i, s.delay_s, targets_to_json(s.targets)) for i, s in enumerate(steps)],
         )
 
+    async def forget_target(self, tx: Transaction, gone: Target) -> list[str]:
+        """Take `gone` (a removed person, a group the bot left) out of every step naming
+        it; return the names of the policies changed. A step left with no target stays
+        where it is and pages no one until it is edited: the coverage report names it."""
+        changed: list[str] = []
+        for policy in await self.all(tx, include_retired=True):
+            steps = tuple(
+                Step(s.delay_s, tuple(t for t in s.targets if t != gone)) for s in policy.steps
+            )
+            if steps != policy.steps:
+                await self.set_steps(tx, policy.id, steps)
+                changed.append(policy.name)
+        return changed
+
     async def retire(self, tx: Transaction, policy_id: int) -> bool:
         """Take a policy out of use but keep it for the alerts that refer to it."""
         changed = await tx.execute(

@@ -41,6 +41,14 @@ async def test_a_group_a_coordinator_adds_the_bot_to_receives_pages_anyone_on_st
     assert "step 1: paged Duty lawyers" in timeline
     assert "Duty lawyers (step 1): delivered" in timeline
 
+    # Removed from the group, the bot forgets it, and the step that named it says so.
+    seen = len(enrolled.coordinator.visible)
+    group.remove_bot(enrolled.coordinator)
+    await harness.replies(enrolled.coordinator, seen + 1, what="the coverage report")
+    assert "policy 'default' step 1:" in texts(enrolled.coordinator)[-1]
+    listing = await harness.reply_to(enrolled.coordinator, "/policy")
+    assert "step 1: no one (passed at once; change it" in listing
+
 
 async def test_a_group_someone_else_adds_the_bot_to_is_left_at_once(
     harness: BotHarness, enrolled: Cast

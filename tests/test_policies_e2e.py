@@ -5,6 +5,7 @@ from __future__ import annotations
 from tests.harness import BotHarness
 from tests.personas import CONTACTS, COORDINATOR, RESPONDERS, Cast
 from tests.test_alerts import pages, panic, texts
+from tests.test_enrolment import remove_via_buttons
 from tests.test_rota_e2e import ANNA, BORIS, confirm_last, make_rotation
 
 
@@ -83,3 +84,31 @@ async def test_bad_policy_input_says_what_to_write(harness: BotHarness, enrolled
     for command, expected in cases.items():
         assert (await harness.reply_to(c, command)).startswith(expected), command
     assert "don't know that command" in await harness.reply_to(enrolled.responders[0], "/policy")
+
+
+async def test_a_removed_responder_is_taken_out_of_policy_steps_and_the_file_still_round_trips(
+    harness: BotHarness, enrolled: Cast, tmp_path
+) -> None:
+    c = enrolled.coordinator
+    await harness.reply_to(c, f"/policy step default | 2 | 5m | {BORIS}")
+    await confirm_last(harness, c)
+    seen = len(c.visible)
+    await remove_via_buttons(harness, enrolled, BORIS, "Remove")
+    assert str(c.visible[seen].text).startswith("Removed #3 ")
+    # Coordinators hear at once that step 2 now finds no one.
+    await harness.replies(c, seen + 2, what="the coverage report")
+    report = str(c.visible[-1].text)
+    assert report.startswith("Coverage gaps in the next 7 days")
+    assert "policy 'default' step 2:" in report
+    listing = await harness.reply_to(c, "/policy")
+    assert "step 2: no one (passed at once; change it with /policy step), then wait 5m" in listing
+    # Export writes the empty step; importing that file changes nothing and warns.
+    path = tmp_path / "rota.toml"
+    assert (await harness.cli("rota", "export", str(path))).code == 0
+    assert "targets = []" in path.read_text()
+    imported = await harness.cli("rota", "import", str(path))
+    assert imported.code == 0, imported.out
+    assert "policies: 0 created, 0 updated, 0 deleted" in imported.out
+    assert "WARNING: these steps page no one and are passed at once: 'default' step 2" in (
+        imported.out
+    )

@@ -40,6 +40,8 @@ policy that alerts refer to is retired instead of deleted. Only overrides that h
 ended are in the file; the ones that ended are kept as history, and an override in the
 file that ended before the import is skipped. Participants, override people and person
 targets must be responders or coordinators; the keys of [contacts] must be contacts.
+`targets = []` is accepted, with a warning: it is what export writes for a step whose
+only target was removed (such a step pages no one and is passed at once).
 
 "group:<title>" pages a group chat the bot was added to (a coordinator adds the bot; the
 file cannot register a group), matched by its exact title. Import also accepts

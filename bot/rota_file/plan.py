@@ -64,6 +64,7 @@ class ImportSummary:
     policies_retired: int
     contacts_reassigned: int
     restarted: tuple[str, ...]  # policies whose open alerts start again at the new step 1
+    unpaged: tuple[str, ...] = ()  # "policy step n" for each step with no target
 
     def __str__(self) -> str:
         text = (
@@ -78,6 +79,9 @@ class ImportSummary:
         if self.restarted:
             names = ", ".join(repr(n) for n in self.restarted)
             text += f"; open alerts restart at step 1 of the changed policies {names}"
+        if self.unpaged:
+            steps = ", ".join(self.unpaged)
+            text += f"; WARNING: these steps page no one and are passed at once: {steps}"
         return text
 
 
@@ -107,6 +111,12 @@ class ImportPlan:
             policies_retired=sum(1 for _, retire in self.removed_policies if retire),
             contacts_reassigned=len(self.contacts),
             restarted=tuple(c.spec.name for c in self.policies if c.restart),
+            unpaged=tuple(
+                f"{c.spec.name!r} step {i}"
+                for c in self.policies
+                for i, step in enumerate(c.spec.steps, start=1)
+                if not step.targets
+            ),
         )
 
 
