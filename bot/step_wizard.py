@@ -177,7 +177,7 @@ class StepFlow:
         elif action == "rm" and step == "wait":
             await self.service.propose_drop(actor, await self._policy(data), int(data["index"]))
             return True
-        elif action in TOGGLES and step == "targets" and (action != "ta" or value < 2):
+        elif action in TOGGLES and step == "targets" and await self._exists(action, value):
             target = encode(TOGGLES[action](value))
             chosen: list[list[Any]] = data["targets"]
             data["targets"] = (
@@ -220,6 +220,16 @@ class StepFlow:
             targets,
         )
         return True
+
+    async def _exists(self, action: str, value: int) -> bool:
+        """Whether a toggle names something there is (a press may be old or forged)."""
+        if action == "ta":
+            return value < 2
+        if action == "tr":
+            return await self.service.rota.rotation(self.db, value) is not None
+        if action == "tg":
+            return any(g.id == value for g in await self.service.groups.all(self.db))
+        return any(p.id == value for p in await self.service.people.staff(self.db))
 
     async def _policy(self, data: dict[str, Any]) -> Policy:
         policy = await self.service.policies.get(self.db, data["policy"])

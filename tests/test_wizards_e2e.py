@@ -198,6 +198,12 @@ async def test_a_policy_step_is_changed_with_buttons_starting_from_its_current_t
     assert targets.startswith("Step 4 of 4: whom does step 1 page?")
     assert targets.endswith("Chosen: all responders.")
     assert "✓ All responders" in labels(c)
+    # A forged press naming no one there is refused, and the choice stays as it was.
+    question = c.visible[-1]
+    draft = question.buttons[0][1].split(":")[1]
+    await c.forge_press(question.message_id, f"wz:{draft}:tp:999")
+    await harness.replies(c, len(c.visible) + 1, what="the refusal")
+    assert c.visible[-1].text == "Use the buttons above for this step."
     await press(harness, c, "On call: Moscow day")
     chosen = await press(harness, c, "✓ All responders")
     assert chosen.endswith("Chosen: rotation:Moscow day.")
