@@ -258,7 +258,7 @@ class RotaService:
         """`rotation | people` -> new order and membership, previewed."""
         self._coordinator(actor)
         name, who = parts(raw, 2, "rotation.members_usage")
-        current = await self._find_rotation(name)
+        current = await self.find_rotation(name)
         staff = await self.people.staff(self.db)
         members = tuple(find_person(staff, ref).id for ref in who.split(","))
         candidate = self._rotation(
@@ -282,7 +282,7 @@ class RotaService:
         """`rotation | add|remove|replace | person [for person] | from | to`."""
         self._coordinator(actor)
         name, kind_raw, who, start_raw, end_raw = parts(raw, 5, "override.usage")
-        current = await self._find_rotation(name)
+        current = await self.find_rotation(name)
         try:
             kind = rota.OverrideKind(kind_raw.lower())
         except ValueError:
@@ -427,7 +427,7 @@ class RotaService:
         if not actor.has(Role.RESPONDER):
             raise NotAllowed("error.not_allowed")
         name, start_raw, end_raw = parts(raw, 3, "swap.usage")
-        current = await self._find_rotation(name)
+        current = await self.find_rotation(name)
         now = self.clock.now()
         start = parse_local(start_raw, actor.tz, now)
         end = parse_until(end_raw, start, actor.tz, now)
@@ -571,7 +571,8 @@ class RotaService:
         if not actor.has(Role.COORDINATOR):
             raise NotAllowed("error.not_allowed")
 
-    async def _find_rotation(self, name: str) -> rota.Rotation:
+    async def find_rotation(self, name: str) -> rota.Rotation:
+        """The rotation called `name`, or NotFound saying how to list them."""
         found = await self.repo.by_name(self.db, name.strip())
         if found is None:
             raise NotFound("rotation.unknown", name=name.strip()[:64])

@@ -57,9 +57,7 @@ class OverrideFlow:
             raise InvalidInput("rotation.none")
         if not rotation_name.strip():
             return {"step": "rotation"}
-        found = await self.service.repo.by_name(self.db, rotation_name.strip())
-        if found is None:
-            raise InvalidInput("rotation.unknown", name=rotation_name.strip()[:64])
+        found = await self.service.find_rotation(rotation_name)
         return {"step": "kind", "rotation": found.id}
 
     # -- the questions -------------------------------------------------------------------
@@ -133,9 +131,7 @@ class OverrideFlow:
         step = data["step"]
         now = self.clock.now()
         if step == "rotation":
-            found = await self.service.repo.by_name(self.db, answer.strip())
-            if found is None:
-                raise InvalidInput("rotation.unknown", name=answer.strip()[:64])
+            found = await self.service.find_rotation(answer)
             data.update(step="kind", rotation=found.id)
         elif step == "kind":
             try:

@@ -225,10 +225,7 @@ class MembersFlow:
         return False
 
     async def _named(self, name: str) -> dict[str, Any]:
-        found = await self.service.repo.by_name(self.db, name.strip())
-        if found is None:
-            raise InvalidInput("rotation.unknown", name=name.strip()[:64])
-        return self._chosen(found)
+        return self._chosen(await self.service.find_rotation(name))
 
     @staticmethod
     def _chosen(found: rota.Rotation) -> dict[str, Any]:
