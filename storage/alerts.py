@@ -42,8 +42,10 @@ class AlertRepo:
         now: datetime,
         next_escalation_at: datetime | None,
     ) -> int:
-        alert_id = await tx.insert_new(
+        alert_id = await tx.next_id("alerts")
+        await tx.insert_row(
             "alerts",
+            alert_id,
             {
                 "contact_id": contact_id,
                 "kind": kind.value,
@@ -56,11 +58,8 @@ class AlertRepo:
                 "next_escalation_at": (
                     to_db_time(next_escalation_at) if next_escalation_at else None
                 ),
+                "body_enc": self._enc(body, "body", alert_id),
             },
-        )
-        await tx.execute(
-            "UPDATE alerts SET body_enc = ? WHERE id = ?",
-            (self._enc(body, "body", alert_id), alert_id),
         )
         return alert_id
 

@@ -77,18 +77,23 @@ class Transaction:
         await self._conn.executemany(sql, rows)
 
     async def insert_new(self, table: str, values: dict[str, Any]) -> int:
-        """INSERT one row with a fresh id (never one a deleted row had); return the id.
+        """INSERT one row with a fresh id (never one a deleted row had); return the id."""
+        row_id = await self.next_id(table)
+        await self.insert_row(table, row_id, values)
+        return row_id
+
+    async def insert_row(self, table: str, row_id: int, values: dict[str, Any]) -> None:
+        """INSERT one row under an id from `next_id` (taken first when the values are
+        encrypted, since each ciphertext is bound to its row id).
 
         `table` and the keys of `values` are names from the code, never from input.
         """
-        row_id = await self.next_id(table)
         columns = ", ".join(["id", *values])
         marks = ", ".join("?" * (len(values) + 1))
         await self.execute(
             f"INSERT INTO {table} ({columns}) VALUES ({marks})",  # noqa: S608
             (row_id, *values.values()),
         )
-        return row_id
 
     async def insert(self, sql: str, params: Params = ()) -> int:
         """Run one INSERT; return the new row's id."""

@@ -22,10 +22,15 @@ class DraftRepo:
         blob = self._cipher.encrypt(
             json.dumps(payload), table="drafts", column="payload", row_id=draft_id
         )
-        await tx.execute(
-            "INSERT INTO drafts (id, actor_id, kind, payload_enc, created_at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (draft_id, actor_id, kind, blob, to_db_time(now)),
+        await tx.insert_row(
+            "drafts",
+            draft_id,
+            {
+                "actor_id": actor_id,
+                "kind": kind,
+                "payload_enc": blob,
+                "created_at": to_db_time(now),
+            },
         )
         return draft_id
 

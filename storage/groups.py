@@ -26,16 +26,17 @@ class GroupRepo:
             return found
         gid = await tx.next_id("group_chats")
         enc = self._cipher
-        await tx.execute(
-            "INSERT INTO group_chats (id, chat_index, chat_enc, title_enc, added_at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (
-                gid,
-                self._index(chat_id),
-                enc.encrypt_int(chat_id, table="group_chats", column="chat", row_id=gid),
-                enc.encrypt(title, table="group_chats", column="title", row_id=gid),
-                to_db_time(now),
-            ),
+        await tx.insert_row(
+            "group_chats",
+            gid,
+            {
+                "chat_index": self._index(chat_id),
+                "chat_enc": enc.encrypt_int(
+                    chat_id, table="group_chats", column="chat", row_id=gid
+                ),
+                "title_enc": enc.encrypt(title, table="group_chats", column="title", row_id=gid),
+                "added_at": to_db_time(now),
+            },
         )
         return GroupChat(gid, chat_id, title)
 

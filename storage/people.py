@@ -56,26 +56,21 @@ class PeopleRepo:
     async def create(
         self, tx: Transaction, *, telegram_id: int, name: str, lang: str, role: Role, now: datetime
     ) -> Person:
-        # The row id is bound into each ciphertext, so the row exists before its values.
-        person_id = await tx.insert_new(
+        # The row id is bound into each ciphertext: it is taken before the values.
+        person_id = await tx.next_id("people")
+        enc = self._cipher
+        await tx.insert_row(
             "people",
+            person_id,
             {
                 "tg_index": self.telegram_index(telegram_id),
-                "tg_id_enc": b"",
-                "name_enc": b"",
-                "lang_enc": b"",
+                "tg_id_enc": enc.encrypt_int(
+                    telegram_id, table="people", column="tg_id", row_id=person_id
+                ),
+                "name_enc": enc.encrypt(name, table="people", column="name", row_id=person_id),
+                "lang_enc": enc.encrypt(lang, table="people", column="lang", row_id=person_id),
                 "created_at": to_db_time(now),
             },
-        )
-        enc = self._cipher
-        await tx.execute(
-            "UPDATE people SET tg_id_enc = ?, name_enc = ?, lang_enc = ? WHERE id = ?",
-            (
-                enc.encrypt_int(telegram_id, table="people", column="tg_id", row_id=person_id),
-                enc.encrypt(name, table="people", column="name", row_id=person_id),
-                enc.encrypt(lang, table="people", column="lang", row_id=person_id),
-                person_id,
-            ),
         )
         await self.add_role(tx, person_id, role, now)
         return Person(person_id, telegram_id, name, lang, frozenset({role}), now)
