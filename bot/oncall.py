@@ -8,16 +8,17 @@ carries only its id. Every change is audited and followed by a coverage check.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot import rota
 from bot.clock import Clock
 from bot.errors import InvalidInput, NotAllowed, NotFound
 from bot.messages import chunk_lines, text
 from bot.outbox import Outbox
+from bot.parsing import quoted, whole_number
 from config.durations import parse_duration
 from storage.audit import AuditRepo
 from storage.db import Database, Transaction
@@ -31,6 +32,11 @@ log = logging.getLogger(__name__)
 PREVIEW = timedelta(days=14)
 DRAFT_TTL = timedelta(hours=24)
 UNITS = {"h": rota.ShiftUnit.HOURS, "d": rota.ShiftUnit.DAYS, "w": rota.ShiftUnit.WEEKS}
+# Times are typed as 2026-03-05 09:00; farther than this from now they are typos (and
+# near year 9999 the arithmetic on them would overflow).
+TIME_RANGE = timedelta(days=3653)
+_LOCAL_TIME = re.compile(r"(\d{4})-(\d{2})-(\d{2}) +(\d{2}):(\d{2})", re.ASCII)
+NAME_MAX = 64
 
 
 def parts(raw: str, count: int, usage: str) -> list[str]:
@@ -44,41 +50,47 @@ def parts(raw: str, count: int, usage: str) -> list[str]:
 def find_person(people: list[Person], ref: str) -> Person:
     """'#3', '3' or a unique display name (any case)."""
     key = ref.strip().removeprefix("#")
+    number = whole_number(key)
     match = (
-        [p for p in people if p.id == int(key)]
-        if key.isdigit()
+        [p for p in people if p.id == number]
+        if number is not None
         else [p for p in people if p.name.casefold() == key.casefold()]
     )
     if not match:
-        raise NotFound("rota.person_unknown", ref=ref.strip())
+        raise NotFound("rota.person_unknown", ref=quoted(ref, NAME_MAX))
     if len(match) > 1:
         raise InvalidInput(
-            "rota.person_ambiguous", ref=ref.strip(), ids=", ".join(f"#{p.id}" for p in match)
+            "rota.person_ambiguous",
+            ref=quoted(ref, NAME_MAX),
+            ids=", ".join(f"#{p.id}" for p in match),
         )
     return match[0]
 
 
 def parse_zone(raw: str) -> str:
-    name = raw.strip()
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        folded = {z.casefold(): z for z in available_timezones()}
-        if name.casefold() in folded:
-            return folded[name.casefold()]
-        raise InvalidInput("tz.unknown", given=name[:40]) from None
+    """An IANA zone name in any case, e.g. 'Europe/Moscow', spelled as tzdata spells it."""
+    name = rota.zone_name(raw)
+    if name is None:
+        raise InvalidInput("tz.unknown", given=quoted(raw))
     return name
 
 
 def parse_local(raw: str, tz: str, now: datetime) -> datetime:
-    """'2026-03-05 09:00' or 'now', read in `tz`."""
+    """'2026-03-05 09:00' or 'now', read in `tz`, within TIME_RANGE of now."""
     value = raw.strip()
     if value.lower() == "now":
         return now
+    found = _LOCAL_TIME.fullmatch(value)
+    if found is None:
+        raise InvalidInput("rota.bad_time", given=quoted(value))
+    year, month, day, hour, minute = (int(part) for part in found.groups())
     try:
-        naive = datetime.strptime(value, "%Y-%m-%d %H:%M")
-    except ValueError:
-        raise InvalidInput("rota.bad_time", given=value[:40]) from None
+        naive = datetime(year, month, day, hour, minute)
+    except ValueError:  # 2026-02-30, 25:00
+        raise InvalidInput("rota.bad_time", given=quoted(value)) from None
+    # Compared as wall times: a zone's offset is nothing beside ten years.
+    if abs(naive - now.astimezone(UTC).replace(tzinfo=None)) > TIME_RANGE:
+        raise InvalidInput("rota.far_time", given=quoted(value))
     return rota.localize(naive, tz)
 
 
@@ -90,14 +102,30 @@ def parse_until(raw: str, start: datetime, tz: str, now: datetime) -> datetime:
     try:
         return start + parse_duration(value[1:])
     except ValueError:
-        raise InvalidInput("rota.bad_until", given=value[:20]) from None
+        raise InvalidInput("rota.bad_until", given=quoted(value, 20)) from None
 
 
 def parse_every(raw: str) -> tuple[rota.ShiftUnit, int]:
+    """A shift length: a number and h, d or w ('8h', '1d', '2w'), within rota.MAX_LENGTH."""
     value = raw.strip().lower()
-    if len(value) < 2 or value[-1] not in UNITS or not value[:-1].isdigit():
-        raise InvalidInput("rota.bad_every", given=raw.strip()[:20])
-    return UNITS[value[-1]], int(value[:-1])
+    unit = UNITS.get(value[-1:])
+    length = whole_number(value[:-1], max_digits=3)
+    if unit is None or length is None or not 1 <= length <= rota.MAX_LENGTH[unit]:
+        raise InvalidInput("rota.bad_every", given=quoted(raw, 20))
+    return unit, length
+
+
+def rotation_name(raw: str) -> str:
+    """A rotation's name: 1 to NAME_MAX characters with a letter, no '|'; spaces collapsed."""
+    name = " ".join(raw.split())
+    if (
+        not 0 < len(name) <= NAME_MAX
+        or "|" in name
+        or not name.isprintable()
+        or not any(c.isalpha() for c in name)
+    ):
+        raise InvalidInput("rotation.bad_name", max=NAME_MAX)
+    return name
 
 
 class RotaService:
@@ -229,7 +257,8 @@ class RotaService:
     async def draft_rotation(self, actor: Person, raw: str) -> None:
         """`name | tz | every | first handoff | people` -> a preview with Confirm."""
         self._coordinator(actor)
-        name, tz_raw, every, first, who = parts(raw, 5, "rotation.usage")
+        name_raw, tz_raw, every, first, who = parts(raw, 5, "rotation.usage")
+        name = rotation_name(name_raw)
         tz = parse_zone(tz_raw)
         unit, length = parse_every(every)
         now = self.clock.now()
@@ -478,15 +507,15 @@ class RotaService:
 
     async def withdraw_swap(self, actor: Person, raw: str) -> None:
         """`/swap cancel <n>`: the requester takes back an offer nobody has taken."""
-        number = raw.strip().removeprefix("#")
-        if not number.isdigit() or len(number) > 12:
+        number = whole_number(raw.strip().removeprefix("#"))
+        if number is None:
             raise InvalidInput("swap.cancel_usage")
         now = self.clock.now()
         async with self.db.transaction() as tx:
-            if not await self.repo.cancel_swap(tx, int(number), actor.id):
-                raise InvalidInput("swap.gone", id=int(number))
+            if not await self.repo.cancel_swap(tx, number, actor.id):
+                raise InvalidInput("swap.gone", id=number)
             await self.audit.record(
-                tx, actor_id=actor.id, action="swap.cancel", now=now, detail={"swap": int(number)}
+                tx, actor_id=actor.id, action="swap.cancel", now=now, detail={"swap": number}
             )
             # Everyone who was offered it, and the requester, hear that it is off.
             for person in await self.people.staff(tx):
@@ -495,9 +524,7 @@ class RotaService:
                 await self.outbox.send(
                     tx,
                     person.chat_id,
-                    Notice(
-                        "swap.withdrawn", {"id": int(number), "name": actor.name}, lang=person.lang
-                    ),
+                    Notice("swap.withdrawn", {"id": number, "name": actor.name}, lang=person.lang),
                     person_id=person.id,
                 )
 
@@ -575,7 +602,7 @@ class RotaService:
         """The rotation called `name`, or NotFound saying how to list them."""
         found = await self.repo.by_name(self.db, name.strip())
         if found is None:
-            raise NotFound("rotation.unknown", name=name.strip()[:64])
+            raise NotFound("rotation.unknown", name=quoted(name, NAME_MAX))
         return found
 
     @staticmethod
@@ -702,4 +729,12 @@ class RotaService:
             await self.outbox.tell_lines(tx, actor, lines)
 
 
-__all__ = ["RotaService", "find_person", "parse_local", "parse_until", "parse_zone"]
+__all__ = [
+    "RotaService",
+    "find_person",
+    "parse_every",
+    "parse_local",
+    "parse_until",
+    "parse_zone",
+    "rotation_name",
+]

@@ -164,18 +164,26 @@ class OverrideFlow:
                 raise NotFound("rota.person_unknown", ref=f"#{value}")
             self._chose(data, value)
         elif action == "fr" and step == "from":
-            start = now if value == 0 else datetime.fromtimestamp(value, now.tzinfo)
+            # Now, or one of the handoffs offered (a press may be old or forged).
+            if value == 0:
+                start = now
+            else:
+                offered = {
+                    int(t.timestamp()): t for t in self._handoffs(await self._rotation(data))
+                }
+                if value not in offered:
+                    raise InvalidInput("override.shift_gone")
+                start = offered[value]
             data.update(step="until", start=max(start, now).isoformat())
-        elif action == "sh" and step == "from":
+        elif action == "sh" and step == "from" and (affected := self._affected(data)) is not None:
+            # (An add offers no shifts to press.)
             current = await self._rotation(data)
-            affected = self._affected(data)
-            assert affected is not None
             for start, end in await self._shifts(current, affected):
                 if int(end.timestamp()) == value:
                     data["start"] = max(start, now).isoformat()
                     return await self._finish(actor, data, end)
             raise InvalidInput("override.shift_gone")
-        elif action == "un" and step == "until" and value > 0:
+        elif action == "un" and step == "until" and value in {s for _, s in LENGTHS}:
             start = datetime.fromisoformat(data["start"])
             return await self._finish(actor, data, start + timedelta(seconds=value))
         else:

@@ -17,6 +17,7 @@ from bot.clock import Clock
 from bot.errors import InvalidInput, NotAllowed, NotFound
 from bot.messages import chunk_lines, text
 from bot.outbox import Outbox
+from bot.parsing import quoted, whole_number
 from storage.audit import AuditRepo
 from storage.db import Database, Transaction
 from storage.invitations import InvitationRepo, looks_like_token
@@ -44,15 +45,27 @@ class CreatedInvitation:
 
 
 def clean_name(raw: str | None) -> str | None:
-    """A display name: trimmed, one line, 1..MAX_NAME characters; None when not given."""
+    """A display name: trimmed, one line, 1..MAX_NAME characters; None when not given.
+
+    A line break is refused, not joined into a space: the rule says one line."""
     if raw is None:
         return None
-    name = " ".join(raw.split())
+    trimmed = raw.strip()
+    if len(trimmed.splitlines()) > 1:
+        raise InvalidInput("invite.bad_name", max=MAX_NAME)
+    name = " ".join(trimmed.split())
     if not name:
         return None
     if len(name) > MAX_NAME or not name.isprintable():
         raise InvalidInput("invite.bad_name", max=MAX_NAME)
     return name
+
+
+def _telegram_name(raw: str) -> str:
+    """A display name from someone's Telegram name, which follows no rule of ours: what
+    clean_name would refuse (an emoji's joiner, a direction mark) is dropped, not refused."""
+    kept = "".join(c if c.isprintable() else " " for c in raw)
+    return " ".join(kept.split())[:MAX_NAME] or "?"
 
 
 def role_names(person: Person) -> str:
@@ -206,7 +219,7 @@ class PeopleService:
                 person = await self.people.get(tx, existing.id)
                 assert person is not None
             else:
-                name = inv.name or clean_name(telegram_name[:MAX_NAME]) or "?"
+                name = inv.name or _telegram_name(telegram_name)
                 person = await self.people.create(
                     tx, telegram_id=telegram_id, name=name, lang=lang, role=inv.role, now=now
                 )
@@ -266,17 +279,18 @@ class PeopleService:
         if not q:
             raise InvalidInput("remove.usage")
         everyone = await self.people.list_all(self.db)
-        if q.isdigit():
-            match = [p for p in everyone if p.id == int(q)]
+        number = whole_number(q)
+        if number is not None:
+            match = [p for p in everyone if p.id == number]
         else:
             folded = q.casefold()
             match = [p for p in everyone if p.name.casefold() == folded]
         if not match:
-            raise NotFound("remove.not_found", query=query.strip())
+            raise NotFound("remove.not_found", query=quoted(query, MAX_NAME))
         if len(match) > 1:
             raise InvalidInput(
                 "remove.ambiguous",
-                query=query.strip(),
+                query=quoted(query, MAX_NAME),
                 matches=", ".join(f"#{p.id}" for p in match),
                 example=match[0].id,
             )

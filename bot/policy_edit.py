@@ -15,8 +15,9 @@ from typing import Any
 from bot.clock import Clock
 from bot.errors import InvalidInput, NotAllowed, NotFound
 from bot.messages import text
-from bot.oncall import find_person, parts
+from bot.oncall import NAME_MAX, find_person, parts
 from bot.outbox import Outbox
+from bot.parsing import quoted, whole_number
 from config.durations import format_duration, parse_duration
 from storage.audit import AuditRepo
 from storage.db import Database, Transaction
@@ -37,10 +38,18 @@ def parse_wait(raw: str) -> timedelta:
     try:
         delay = parse_duration(raw)
     except ValueError:
-        raise InvalidInput("policy.bad_delay", given=raw.strip()[:20]) from None
+        raise InvalidInput("policy.bad_delay", given=quoted(raw, 20)) from None
     if delay > MAX_DELAY:
-        raise InvalidInput("policy.bad_delay", given=raw.strip()[:20])
+        raise InvalidInput("policy.bad_delay", given=quoted(raw, 20))
     return delay
+
+
+def step_index(raw: str, count: int) -> int:
+    """A step number people type, 1 to `count`, as a 0-based index."""
+    number = whole_number(raw.strip(), max_digits=3)
+    if number is None or not 1 <= number <= count:
+        raise InvalidInput("policy.bad_step", count=count)
+    return number - 1
 
 
 class PolicyService:
@@ -84,11 +93,10 @@ class PolicyService:
         self._coordinator(actor)
         name, number, delay_raw, targets_raw = parts(raw, 4, "policy.step_usage")
         policy = await self.find(name)
-        if not number.isdigit() or not 1 <= int(number) <= len(policy.steps) + 1:
-            raise InvalidInput("policy.bad_step", count=len(policy.steps) + 1)
+        index = step_index(number, len(policy.steps) + 1)
         delay = parse_wait(delay_raw)
         targets = await self.parse_targets(targets_raw)
-        await self.propose_step(actor, policy, int(number) - 1, delay, targets)
+        await self.propose_step(actor, policy, index, delay, targets)
 
     async def propose_step(
         self,
@@ -118,9 +126,7 @@ class PolicyService:
         self._coordinator(actor)
         name, number = parts(raw, 2, "policy.drop_usage")
         policy = await self.find(name)
-        if not number.isdigit() or not 1 <= int(number) <= len(policy.steps):
-            raise InvalidInput("policy.bad_step", count=len(policy.steps))
-        await self.propose_drop(actor, policy, int(number) - 1)
+        await self.propose_drop(actor, policy, step_index(number, len(policy.steps)))
 
     async def propose_drop(self, actor: Person, policy: Policy, index: int) -> None:
         self._coordinator(actor)
@@ -139,7 +145,7 @@ class PolicyService:
         try:
             contact = find_person([p for p in everyone if p.has(Role.CONTACT)], who)
         except NotFound:
-            raise NotFound("policy.contact_unknown", ref=who.strip()[:64]) from None
+            raise NotFound("policy.contact_unknown", ref=quoted(who, NAME_MAX)) from None
         policy = None if name.lower() == "default" else await self.find(name)
         now = self.clock.now()
         async with self.db.transaction() as tx:
@@ -203,7 +209,7 @@ class PolicyService:
         for policy in await self.policies.all(self.db):
             if policy.name.casefold() == name.strip().casefold():
                 return policy
-        raise NotFound("policy.unknown", name=name.strip()[:64])
+        raise NotFound("policy.unknown", name=quoted(name, NAME_MAX))
 
     async def parse_targets(self, raw: str) -> tuple[Target, ...]:
         """`rotation:<name>, group:<title>, all responders, all coordinators, <person>`."""
@@ -223,12 +229,13 @@ class PolicyService:
                     if g.title.casefold() == title.casefold()
                 ]
                 if len(groups) != 1:
-                    raise NotFound("group.unknown", title=title[:64])
+                    raise NotFound("group.unknown", title=quoted(title, NAME_MAX))
                 out.append(Target(TargetKind.GROUP, group_id=groups[0].id))
             elif key.startswith("rotation:"):
-                found = await self.rota.by_name(self.db, item.split(":", 1)[1].strip())
+                name = item.split(":", 1)[1].strip()
+                found = await self.rota.by_name(self.db, name)
                 if found is None:
-                    raise NotFound("rotation.unknown", name=item.split(":", 1)[1].strip()[:64])
+                    raise NotFound("rotation.unknown", name=quoted(name, NAME_MAX))
                 out.append(Target(TargetKind.ROTATION, rotation_id=found.id))
             else:
                 out.append(Target(TargetKind.PERSON, person_id=find_person(staff, item).id))

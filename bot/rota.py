@@ -33,8 +33,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from functools import cache
 from itertools import pairwise
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 
 class ShiftUnit(StrEnum):
@@ -58,6 +59,9 @@ SEARCH_HORIZON = timedelta(days=366)
 # next_shifts walks the horizon in chunks so a near answer does not cost a year of shifts.
 _CHUNK = timedelta(days=31)
 
+# The longest IANA name is 32 characters; anything much longer is not a zone.
+ZONE_NAME_MAX = 64
+
 # Fixed English names rather than strftime's %a, which follows the process locale.
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -65,11 +69,40 @@ _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 def _zone(tz: str, field: str = "tz") -> ZoneInfo:
     if not isinstance(tz, str) or not tz:
         raise ValueError(f"{field}: needs an IANA time zone name, got {tz!r}")
+    if len(tz) > ZONE_NAME_MAX:
+        raise ValueError(f"{field}: unknown time zone {tz[:ZONE_NAME_MAX]!r}...")
     try:
         return ZoneInfo(tz)  # ZoneInfo caches by key, so repeated lookups are cheap
     except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
-        # OSError: a tzdata directory such as "America" is found but is not a zone.
+        # zoneinfo reads the key as a path: ValueError for "../x", "/x", "a//b" or a NUL
+        # byte, IsADirectoryError for "Europe", OSError for a name too long for a file.
         raise ValueError(f"{field}: unknown time zone {tz!r}") from exc
+
+
+@cache
+def _known_zones() -> dict[str, str]:
+    # Read once: available_timezones() walks tzdata on every call.
+    return {name.casefold(): name for name in available_timezones()}
+
+
+def zone_name(raw: str) -> str | None:
+    """The IANA zone `raw` names, in any case and spelled as tzdata spells it
+    ("europe/moscow" -> "Europe/Moscow"); None for anything that is not one.
+
+    Only names tzdata lists count: not its directories, its tables ("zone.tab") or the
+    "posix/" and "right/" copies, which zoneinfo would load as well.
+    """
+    name = raw.strip()
+    if not name or len(name) > ZONE_NAME_MAX:
+        return None
+    known = _known_zones().get(name.casefold())
+    if known is None:
+        return None
+    try:
+        _zone(known)
+    except ValueError:
+        return None
+    return known
 
 
 def _utc(dt: datetime, field: str) -> datetime:

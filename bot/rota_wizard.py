@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 
 from bot import rota
 from bot.clock import Clock
-from bot.errors import InvalidInput
-from bot.oncall import RotaService, parse_every, parse_local, parse_zone
+from bot.errors import InvalidInput, NotFound
+from bot.oncall import RotaService, parse_every, parse_local, parse_zone, rotation_name
 from bot.wizard import Screen, button, grid, keyed
 from storage.db import Database
 from storage.models import Button, Person, Role
@@ -33,6 +33,13 @@ async def responders(people: PeopleRepo, db: Database) -> list[Person]:
 def toggle(chosen: list[int], pid: int) -> list[int]:
     """Press once to add at the end of the order, again to take out."""
     return [p for p in chosen if p != pid] if pid in chosen else [*chosen, pid]
+
+
+async def toggled(people: PeopleRepo, db: Database, chosen: list[int], pid: int) -> list[int]:
+    """`toggle`, for a press that may be old or forged: only a responder can be added."""
+    if pid not in chosen and not any(p.id == pid for p in await responders(people, db)):
+        raise NotFound("rota.person_unknown", ref=f"#{pid}")
+    return toggle(chosen, pid)
 
 
 def people_rows(
@@ -101,9 +108,7 @@ class RotationFlow:
     async def typed(self, actor: Person, data: dict[str, Any], answer: str) -> bool:
         step = data["step"]
         if step == "name":
-            name = " ".join(answer.split())[:64]
-            if not name or "|" in name:
-                raise InvalidInput("wizard.bad_name")
+            name = rotation_name(answer)
             if await self.service.repo.by_name(self.db, name) is not None:
                 raise InvalidInput("rotation.exists", name=name)
             data.update(name=name, step="tz")
@@ -129,7 +134,7 @@ class RotationFlow:
             start = self._next_handoff(data["tz"], value)
             data.update(start=start.isoformat(), step="people", people=[])
         elif action == "pp" and step == "people":
-            data["people"] = toggle(data["people"], value)
+            data["people"] = await toggled(self.people, self.db, data["people"], value)
         elif action == "ok" and step == "people":
             if not data["people"]:
                 raise InvalidInput("wizard.people_none")
@@ -208,7 +213,7 @@ class MembersFlow:
                 raise InvalidInput("rotation.gone")
             data.update(self._chosen(found))
         elif action == "pp" and step == "people":
-            data["people"] = toggle(data["people"], value)
+            data["people"] = await toggled(self.people, self.db, data["people"], value)
         elif action == "clr" and step == "people":
             data["people"] = []
         elif action == "ok" and step == "people":
@@ -237,4 +242,4 @@ class MembersFlow:
         }
 
 
-__all__ = ["MembersFlow", "RotationFlow", "people_rows", "responders", "toggle"]
+__all__ = ["MembersFlow", "RotationFlow", "people_rows", "responders", "toggle", "toggled"]

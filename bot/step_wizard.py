@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.errors import InvalidInput
 from bot.messages import text
-from bot.policy_edit import PolicyService, parse_wait
+from bot.policy_edit import PolicyService, parse_wait, step_index
 from bot.wizard import Screen, button, grid, keyed
 from config.durations import format_duration
 from storage.models import Button, Person, Policy, Target, TargetKind
@@ -146,10 +146,7 @@ class StepFlow:
             data.update(self._chosen(await self.service.find(answer)))
         elif step == "which":
             policy = await self._policy(data)
-            number = answer.strip()
-            if not number.isdigit() or not 1 <= int(number) <= len(policy.steps) + 1:
-                raise InvalidInput("policy.bad_step", count=len(policy.steps) + 1)
-            self._at_step(data, policy, int(number) - 1)
+            self._at_step(data, policy, step_index(answer, len(policy.steps) + 1))
         elif step == "wait":
             data.update(step="targets", delay=int(parse_wait(answer).total_seconds()))
         else:

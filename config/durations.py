@@ -14,6 +14,8 @@ MAX_DURATION = timedelta(days=366)
 _UNITS: dict[str, int] = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
 _EXAMPLE = "e.g. '72h', '1h30m', '45m' or '90s'"
 _PART = re.compile(r"\s*(\d+)\s*([A-Za-z]*)", re.ASCII)
+# More digits than this is past any maximum, and int() refuses 4300 with its own message.
+_DIGITS = 15
 
 
 def parse_duration(
@@ -34,8 +36,12 @@ def parse_duration(
         raise ValueError(f"{shown} is negative; expected a positive duration, {_EXAMPLE}")
     if "." in stripped or "," in stripped:
         raise ValueError(f"{shown} has a fraction; use whole units instead, {_EXAMPLE}")
+    too_long = f"{shown} is longer than the maximum of {format_duration(maximum)}; {_EXAMPLE}"
     if stripped.isascii() and stripped.isdigit():
-        total = int(stripped)
+        significant = stripped.lstrip("0") or "0"
+        if len(significant) > _DIGITS:
+            raise ValueError(too_long)
+        total = int(significant)
     else:
         total = 0
         seen: set[str] = set()
@@ -54,12 +60,13 @@ def parse_duration(
             if unit in seen:
                 raise ValueError(f"{shown} gives unit {unit!r} twice; {_EXAMPLE}")
             seen.add(unit)
-            total += int(number) * _UNITS[unit]
+            significant = number.lstrip("0") or "0"
+            if len(significant) > _DIGITS:
+                raise ValueError(too_long)
+            total += int(significant) * _UNITS[unit]
             position = match.end()
     if total > maximum.total_seconds():
-        raise ValueError(
-            f"{shown} is longer than the maximum of {format_duration(maximum)}; {_EXAMPLE}"
-        )
+        raise ValueError(too_long)
     if total == 0 and not allow_zero:
         raise ValueError(f"{shown} is zero; expected a positive duration, {_EXAMPLE}")
     return timedelta(seconds=total)

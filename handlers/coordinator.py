@@ -8,11 +8,12 @@ from telegram import Update
 
 from bot.app import NabatContext
 from bot.errors import InvalidInput
+from bot.parsing import quoted
 from handlers.common import answer_quietly, coordinators_only, replying
 from storage.models import Person, Role
 
 REMOVE_PATTERN = r"^rm:"
-_REMOVE_DATA = re.compile(r"^rm:(y|n):(\d{1,12})$")
+_REMOVE_DATA = re.compile(r"rm:(y|n):(\d{1,12})", re.ASCII)
 
 
 def _coordinator(context: NabatContext) -> Person | None:
@@ -25,15 +26,16 @@ def _coordinator(context: NabatContext) -> Person | None:
 
 @coordinators_only
 async def invite(update: Update, context: NabatContext, actor: Person) -> None:
-    args = context.args or []
-    if not args:
+    # The raw text, not context.args: args would turn a line break in the name into a space.
+    msg = update.effective_message
+    words = (msg.text if msg is not None and msg.text else "").split(maxsplit=2)
+    if len(words) < 2:
         raise InvalidInput("invite.usage")
     try:
-        role = Role(args[0].lower())
+        role = Role(words[1].lower())
     except ValueError:
-        raise InvalidInput("invite.bad_role", given=args[0][:32]) from None
-    name = " ".join(args[1:]) or None
-    await context.services.people.invite(actor, role, name)
+        raise InvalidInput("invite.bad_role", given=quoted(words[1], 32)) from None
+    await context.services.people.invite(actor, role, words[2] if len(words) > 2 else None)
 
 
 @coordinators_only
@@ -55,7 +57,7 @@ async def remove_button(update: Update, context: NabatContext) -> None:
     assert query is not None
     await answer_quietly(update)
     actor = _coordinator(context)
-    match = _REMOVE_DATA.match(query.data or "")
+    match = _REMOVE_DATA.fullmatch(query.data or "")
     # Callback data is never authority: the presser's role is checked again here, and
     # the service checks it once more against the target.
     if actor is None or match is None or query.message is None:

@@ -11,22 +11,22 @@ from telegram.error import TelegramError
 from bot.app import NabatContext
 from bot.errors import DomainError, InvalidInput
 from bot.messages import text
+from bot.parsing import has_control, whole_number
 from handlers.common import staff_caller, staff_only
 from storage.models import Person
 
 log = logging.getLogger(__name__)
 
 ALERT_BUTTON_PATTERN = r"^(ack|res|al):"
-_ALERT_BUTTON = re.compile(r"^(ack|res|al):(\d{1,12})$")
+# ASCII digits only: re's \d also matches '１' and '٣', which int() would read.
+_ALERT_BUTTON = re.compile(r"(ack|res|al):(\d{1,12})", re.ASCII)
 
 
 def _alert_number(args: list[str], usage: str) -> int:
-    if not args:
+    number = whole_number(args[0].removeprefix("#")) if args else None
+    if number is None:
         raise InvalidInput(usage)
-    raw = args[0].removeprefix("#")
-    if not raw.isdigit() or len(raw) > 12:
-        raise InvalidInput(usage)
-    return int(raw)
+    return number
 
 
 @staff_only
@@ -50,7 +50,10 @@ async def ack(update: Update, context: NabatContext, actor: Person) -> None:
 async def resolve(update: Update, context: NabatContext, actor: Person) -> None:
     args = context.args or []
     number = _alert_number(args, "alert.usage_resolve")
-    await context.services.alerts.resolve(actor, number, " ".join(args[1:]) or None, reply=True)
+    note = " ".join(args[1:]) or None
+    if note is not None and has_control(note):
+        raise InvalidInput("alert.bad_note")
+    await context.services.alerts.resolve(actor, number, note, reply=True)
 
 
 async def alert_button(update: Update, context: NabatContext) -> None:
@@ -58,7 +61,7 @@ async def alert_button(update: Update, context: NabatContext) -> None:
     query = update.callback_query
     assert query is not None
     actor = staff_caller(context)
-    match = _ALERT_BUTTON.match(query.data or "")
+    match = _ALERT_BUTTON.fullmatch(query.data or "")
     answer: str | None = None
     if actor is None or match is None:
         log.info("alert button refused (update %d)", update.update_id)

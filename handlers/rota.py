@@ -18,12 +18,14 @@ log = logging.getLogger(__name__)
 
 DRAFT_PATTERN = r"^dr:"
 SWAP_PATTERN = r"^swp:"
+# Matched whole (fullmatch) and ASCII only: re's \d also matches '１' and '٣'.
 _DRAFT = re.compile(
-    r"^dr:(y|n):(rotation\.new|rotation\.members|override\.new|policy\.edit):(\d{1,12})$"
+    r"dr:(y|n):(rotation\.new|rotation\.members|override\.new|policy\.edit):(\d{1,12})",
+    re.ASCII,
 )
-_SWAP = re.compile(r"^swp:(\d{1,12})$")
+_SWAP = re.compile(r"swp:(\d{1,12})", re.ASCII)
 WIZARD_PATTERN = r"^wz:"
-_WIZARD = re.compile(r"^wz:(\d{1,12}):([a-z]{1,3}):(\d{1,12})$")
+_WIZARD = re.compile(r"wz:(\d{1,12}):([a-z]{1,3}):(\d{1,12})", re.ASCII)
 
 
 def _rest(update: Update) -> str:
@@ -122,7 +124,7 @@ async def draft_button(update: Update, context: NabatContext) -> None:
     query = update.callback_query
     assert query is not None
     actor = context.person
-    match = _DRAFT.match(query.data or "")
+    match = _DRAFT.fullmatch(query.data or "")
     if actor is None or match is None or not actor.has(Role.COORDINATOR):
         await answer_quietly(update)
         return
@@ -160,7 +162,7 @@ async def wizard_button(update: Update, context: NabatContext) -> None:
     query = update.callback_query
     assert query is not None
     actor = context.person
-    match = _WIZARD.match(query.data or "")
+    match = _WIZARD.fullmatch(query.data or "")
     if actor is None or match is None or not actor.has(Role.COORDINATOR):
         await answer_quietly(update)
         return
@@ -179,7 +181,7 @@ async def swap_button(update: Update, context: NabatContext) -> None:
     query = update.callback_query
     assert query is not None
     actor = staff_caller(context)
-    match = _SWAP.match(query.data or "")
+    match = _SWAP.fullmatch(query.data or "")
     if actor is None or match is None:
         await answer_quietly(update)
         return

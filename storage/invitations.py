@@ -22,7 +22,8 @@ def new_token() -> str:
 
 
 def looks_like_token(text: str) -> bool:
-    return len(text) == 32 and all(c.isalnum() or c in "-_" for c in text)
+    # isascii(): str.isalnum() is also True for 'é' and '²', never in a token we make.
+    return len(text) == 32 and text.isascii() and all(c.isalnum() or c in "-_" for c in text)
 
 
 class InvitationRepo:

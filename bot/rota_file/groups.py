@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from bot.rota_file.problems import _Table
 from storage.models import GroupChat
 
-_ID_REF = re.compile(r"#(\d+)")
+_ID_REF = re.compile(r"#(\d{1,12})", re.ASCII)  # \d alone matches '１' and '٣' too
 _ADD_FIRST = "add the bot to the group first (a coordinator must add it)"
 
 

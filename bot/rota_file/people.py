@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from bot.rota_file.problems import _Table
 from storage.models import Person
 
-_ID_REF = re.compile(r"#(\d+)")
+_ID_REF = re.compile(r"#(\d{1,12})", re.ASCII)  # \d alone matches '１' and '٣' too
 
 
 class _People:
