@@ -93,6 +93,27 @@ async def test_offset_confirms_and_redeliver_sends_again_with_same_id(emulator: 
     assert await raw_updates(emulator, offset=second["update_id"] + 1) == []
 
 
+async def test_a_raw_update_goes_out_as_given_with_the_next_id_whatever_allowed_updates_say(
+    emulator: Emulator,
+) -> None:
+    anna = await started_user(emulator)
+    (started,) = await raw_updates(emulator)
+    assert (
+        await raw_updates(emulator, offset=started["update_id"] + 1, allowed_updates='["poll"]')
+        == []
+    )
+    raw = {"message": {"message_id": 1, "chat": {"id": anna.id, "type": "private"}}}
+    update_id = emulator.push_raw_update(raw)
+    assert update_id == started["update_id"] + 1
+    assert emulator.update_ids == [started["update_id"], update_id]
+    assert await raw_updates(emulator, offset=started["update_id"] + 1) == [
+        {"update_id": update_id, **raw}
+    ]
+    assert await raw_updates(emulator, offset=update_id + 1) == []
+    with pytest.raises(AssertionError, match="assigns the update_id"):
+        emulator.push_raw_update({"update_id": 1})
+
+
 async def test_limit_and_timeout_ranges_are_enforced(emulator: Emulator) -> None:
     for params in ({"limit": "0"}, {"limit": "101"}, {"timeout": "-1"}, {"timeout": "51"}):
         status, _ = await raw_call(emulator, "getUpdates", params)

@@ -204,6 +204,11 @@ class World:
         self.touch()
         return update_id
 
+    def push_raw_update(self, fields: dict[str, Any]) -> int:
+        update_id = self.updates.push_raw(fields)
+        self.touch()
+        return update_id
+
     def new_callback_id(self) -> str:
         self._callback_counter += 1
         return str(self.bot.id * 10**9 + self._callback_counter)

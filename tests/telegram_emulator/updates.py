@@ -3,7 +3,9 @@
 An update stays pending until a getUpdates call passes an `offset` above its id, so a bot
 that crashes before confirming gets it again. `redeliver` goes further and re-sends an
 already confirmed update once, whatever the next offset says, so tests can prove that the
-bot handles a duplicate update_id idempotently.
+bot handles a duplicate update_id idempotently. `push_raw` queues an update exactly as
+given (only its id is assigned), so tests can send what Telegram never would but a proxy
+or a local Bot API server might.
 """
 
 from __future__ import annotations
@@ -22,8 +24,11 @@ class QueuedUpdate:
     kind: str  # "message", "callback_query", ...
     body: dict[str, Any]  # the object under `kind`, as it was when the update was created
     forced: bool = False  # redelivered: ignore the next offset once
+    raw: bool = False  # `body` is the whole update but its id, sent unchecked
 
     def to_json(self) -> dict[str, Any]:
+        if self.raw:
+            return {"update_id": self.update_id, **self.body}
         return {"update_id": self.update_id, self.kind: self.body}
 
 
@@ -51,6 +56,20 @@ class UpdateQueue:
         self._pending.append(update)
         return update.update_id
 
+    def push_raw(self, fields: dict[str, Any]) -> int:
+        """Queue an update as given, whatever its kind and content; returns its new id.
+
+        allowed_updates does not apply: this is what a misbehaving server sends anyway.
+        """
+        if "update_id" in fields:
+            raise AssertionError("push_raw assigns the update_id itself")
+        kind = next(iter(fields), "")
+        update = QueuedUpdate(self._next_id, kind, dict(fields), raw=True)
+        self._next_id += 1
+        self._all[update.update_id] = update
+        self._pending.append(update)
+        return update.update_id
+
     def ids(self) -> list[int]:
         """Every update id created so far that the bot can receive, confirmed ones included."""
         return list(self._all)
@@ -73,7 +92,7 @@ class UpdateQueue:
 
     def take(self, limit: int) -> list[dict[str, Any]]:
         # Updates queued before the bot narrowed allowed_updates are dropped, never sent.
-        for update in [u for u in self._pending if not self.is_allowed(u.kind)]:
+        for update in [u for u in self._pending if not u.raw and not self.is_allowed(u.kind)]:
             self._pending.remove(update)
             del self._all[update.update_id]
         self._pending.sort(key=lambda u: u.update_id)
