@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bot import __version__
 from bot.clock import Clock, SystemClock
-from bot.errors import KeyRingError, NabatError, SettingsError, StorageError
+from bot.errors import InUseError, KeyRingError, NabatError, SettingsError, StorageError
 from bot.logs import setup_logging
 from config import Settings, load_settings
 from config.durations import format_duration, parse_duration
@@ -185,16 +185,16 @@ def main(
         if args.command == "invite":
             return asyncio.run(_invite(settings, args, clock or SystemClock()))
         if args.command == "rotate-key":
-            return asyncio.run(_rotate(settings, args))
+            return asyncio.run(_rotate(settings, args, clock or SystemClock()))
         if args.command == "migrate":
-            return asyncio.run(_migrate(settings))
+            return asyncio.run(_migrate(settings, clock or SystemClock()))
         if args.command == "health":
             return _health(settings, args.max_age)
         if args.command == "rota":
             return asyncio.run(_rota(settings, args, clock or SystemClock()))
     except KeyboardInterrupt:
         return 130
-    except (SettingsError, KeyRingError) as exc:
+    except (SettingsError, KeyRingError, InUseError) as exc:
         print(f"nabat: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except StorageError as exc:
@@ -206,11 +206,13 @@ def main(
     raise AssertionError(args.command)
 
 
-def load_keys(settings: Settings) -> LoadedKeyRing:
+def load_keys(settings: Settings, *, may_create: bool = True, refusal: str = "") -> LoadedKeyRing:
     loaded = load_key_ring(
         keys_json=settings.keys,
         keys_file=settings.keys_file,
         default_file=settings.default_keys_file,
+        may_create=may_create,
+        refusal=refusal,
     )
     if loaded.created:
         log.warning(
@@ -223,40 +225,74 @@ def load_keys(settings: Settings) -> LoadedKeyRing:
     return loaded
 
 
+def source_of(loaded: LoadedKeyRing) -> str:
+    """Where the ring came from, for messages: a file's path or the variable's name."""
+    return f"the key ring {loaded.path}" if loaded.path is not None else "the key ring NABAT_KEYS"
+
+
+async def checked_keys(
+    settings: Settings, clock: Clock, *, may_create: bool = True
+) -> LoadedKeyRing | None:
+    """Open the database (migrating it), find the key ring and check that it is the one the
+    data was written with (storage/keycheck.py). A new ring is made only for a database
+    that holds nothing yet. KeyRingError, with what to restore, on any mismatch.
+
+    None only when `may_create` is False and the database holds nothing yet.
+    """
+    from storage.db import Database
+    from storage.keycheck import holds_data, verify_ring
+
+    db = await Database.open(settings.database_path)
+    try:
+        await db.migrate()
+        has_data = await holds_data(db)
+        if not may_create and not has_data:
+            return None  # nothing written yet: no ring to check, and none is made here
+        loaded = load_keys(
+            settings,
+            may_create=not has_data,
+            refusal=f", but the database {settings.database_path} holds encrypted data",
+        )
+        verified = await verify_ring(db, loaded.ring, clock.now(), source=source_of(loaded))
+        if verified.forgotten:
+            log.info("key checks: keys %s left the ring after rotation", verified.forgotten)
+        return loaded
+    finally:
+        await db.close()
+
+
 def _run(settings: Settings, clock: Clock | None) -> int:
     from telegram.error import InvalidToken, TelegramError
 
     from bot.app import ALLOWED_UPDATES, build_application
-    from storage.db import Database
+    from storage.lock import DataDirLock
 
-    ring = load_keys(settings).ring
-
-    async def prepare() -> None:
-        # The data directory, database and migrations come first, network or not.
-        db = await Database.open(settings.database_path)
-        try:
-            await db.migrate()
-        finally:
-            await db.close()
-
-    asyncio.run(prepare())
-    asyncio.run(_wait_for_bot_api(settings))
-    app = build_application(settings, ring, clock)
+    # Held until the bot exits: rotate-key or a second bot on this data refuse meanwhile.
+    lock = DataDirLock.acquire(settings.data_dir, "run")
     try:
-        # Pending updates are kept: a panic sent while the bot was down must be handled.
-        # A lifeline keeps trying: with no network at boot it waits for one (backing off
-        # to 30 s between tries) instead of exiting; a refused token still stops it.
-        app.run_polling(
-            allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False, bootstrap_retries=-1
-        )
-    except InvalidToken:
-        raise SettingsError(
-            "NABAT_TELEGRAM_TOKEN", "Telegram refused this token; copy it again from @BotFather"
-        ) from None
-    except TelegramError as exc:
-        print(f"nabat: the Bot API failed: {type(exc).__name__}", file=sys.stderr)
-        return 1
-    return 0
+        # The data directory, database, migrations and the key check come first,
+        # network or not.
+        loaded = asyncio.run(checked_keys(settings, clock or SystemClock()))
+        assert loaded is not None
+        asyncio.run(_wait_for_bot_api(settings))
+        app = build_application(settings, loaded.ring, clock, lock=lock)
+        try:
+            # Pending updates are kept: a panic sent while the bot was down must be handled.
+            # A lifeline keeps trying: with no network at boot it waits for one (backing
+            # off to 30 s between tries) instead of exiting; a refused token still stops it.
+            app.run_polling(
+                allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False, bootstrap_retries=-1
+            )
+        except InvalidToken:
+            raise SettingsError(
+                "NABAT_TELEGRAM_TOKEN", "Telegram refused this token; copy it again from @BotFather"
+            ) from None
+        except TelegramError as exc:
+            print(f"nabat: the Bot API failed: {type(exc).__name__}", file=sys.stderr)
+            return 1
+        return 0
+    finally:
+        lock.release()
 
 
 async def _wait_for_bot_api(settings: Settings) -> None:
@@ -318,7 +354,9 @@ async def _invite(settings: Settings, args: argparse.Namespace, clock: Clock) ->
     from bot.services import Services
 
     username = await _bot_username(settings)
-    services = await Services.open(settings, load_keys(settings).ring, clock, bot_username=username)
+    loaded = await checked_keys(settings, clock)
+    assert loaded is not None
+    services = await Services.open(settings, loaded.ring, clock, bot_username=username)
     try:
         created = await services.people.invite(None, Role(args.role), args.name, ttl=args.expires)
     finally:
@@ -335,7 +373,7 @@ async def _invite(settings: Settings, args: argparse.Namespace, clock: Clock) ->
     return 0
 
 
-async def _migrate(settings: Settings) -> int:
+async def _migrate(settings: Settings, clock: Clock) -> int:
     from storage.db import Database
 
     db = await Database.open(settings.database_path)
@@ -344,6 +382,8 @@ async def _migrate(settings: Settings) -> int:
         version = await db.schema_version()
     finally:
         await db.close()
+    # The ring is checked but never made here: `run` makes one for an empty database.
+    await checked_keys(settings, clock, may_create=False)
     done = ", ".join(f"{v:04d}" for v in applied) if applied else "none pending"
     print(f"Database {settings.database_path}: schema version {version} (applied: {done}).")
     return 0
@@ -360,9 +400,11 @@ async def _rota(settings: Settings, args: argparse.Namespace, clock: Clock) -> i
         except (OSError, UnicodeDecodeError) as exc:
             print(f"nabat: cannot read {args.file}: {exc}", file=sys.stderr)
             return EXIT_USAGE
+    loaded = await checked_keys(settings, clock)
+    assert loaded is not None
     # The full services, so an import hands open alerts of a changed policy to AlertService.
     services = await Services.open(
-        settings, load_keys(settings).ring, clock, bot_username=settings.bot_username or "nabat"
+        settings, loaded.ring, clock, bot_username=settings.bot_username or "nabat"
     )
     try:
         now = clock.now()
@@ -396,9 +438,11 @@ async def _rota(settings: Settings, args: argparse.Namespace, clock: Clock) -> i
     return 0
 
 
-async def _rotate(settings: Settings, args: argparse.Namespace) -> int:
+async def _rotate(settings: Settings, args: argparse.Namespace, clock: Clock) -> int:
     from storage.crypto import FieldCipher
     from storage.db import Database
+    from storage.keycheck import verify_ring
+    from storage.lock import DataDirLock
     from storage.rotation import count_stale, reencrypt_all
 
     if settings.keys:
@@ -406,36 +450,47 @@ async def _rotate(settings: Settings, args: argparse.Namespace) -> int:
             "NABAT_KEYS: rotate-key writes the key ring, so it must live in a file: "
             "put it in a file and set NABAT_KEYS_FILE instead"
         )
-    loaded = load_keys(settings)
-    assert loaded.path is not None
     if args.batch < 1:
         raise SettingsError("--batch", "must be a whole number of at least 1")
-    db = await Database.open(settings.database_path)
+    # A running bot would go on writing under the old key while we re-encrypt and then
+    # drop it: refuse while it runs (and keep a bot from starting meanwhile).
+    lock = DataDirLock.acquire(settings.data_dir, "rotate-key")
     try:
-        await db.migrate()
-        ring = loaded.ring
-        stale = await count_stale(db, FieldCipher(ring))
-        if stale:
-            print(f"Resuming: {stale} values are not yet under current key {ring.current_id}.")
-        else:
-            ring = ring.rotated()
-            write_key_ring_file(loaded.path, ring, overwrite=True)
-            print(f"Key {ring.current_id} added to {loaded.path} and made current.")
-        report = await reencrypt_all(db, FieldCipher(ring), batch=args.batch)
-        print(
-            f"Re-encrypted {report.rewritten} of {report.examined} values"
-            f" under key {ring.current_id}."
-        )
-        if args.drop_old:
-            left = await count_stale(db, FieldCipher(ring))
-            if left:
-                raise KeyRingError(f"{left} values still use old keys; run rotate-key again first")
-            write_key_ring_file(loaded.path, ring.without_old_keys(), overwrite=True)
-            print("Old keys removed from the key ring.")
-        else:
-            print("Old keys are kept for reading; run with --drop-old to remove them.")
+        loaded = await checked_keys(settings, clock)
+        assert loaded is not None and loaded.path is not None
+        source = source_of(loaded)
+        db = await Database.open(settings.database_path)
+        try:
+            ring = loaded.ring
+            stale = await count_stale(db, FieldCipher(ring))
+            if stale:
+                print(f"Resuming: {stale} values are not yet under current key {ring.current_id}.")
+            else:
+                ring = ring.rotated()
+                write_key_ring_file(loaded.path, ring, overwrite=True)
+                print(f"Key {ring.current_id} added to {loaded.path} and made current.")
+            await verify_ring(db, ring, clock.now(), source=source)
+            report = await reencrypt_all(db, FieldCipher(ring), batch=args.batch)
+            print(
+                f"Re-encrypted {report.rewritten} of {report.examined} values"
+                f" under key {ring.current_id}."
+            )
+            if args.drop_old:
+                left = await count_stale(db, FieldCipher(ring))
+                if left:
+                    raise KeyRingError(
+                        f"{left} values still use old keys; run rotate-key again first"
+                    )
+                ring = ring.without_old_keys()
+                write_key_ring_file(loaded.path, ring, overwrite=True)
+                await verify_ring(db, ring, clock.now(), source=source)
+                print("Old keys removed from the key ring.")
+            else:
+                print("Old keys are kept for reading; run with --drop-old to remove them.")
+        finally:
+            await db.close()
     finally:
-        await db.close()
+        lock.release()
     return 0
 
 

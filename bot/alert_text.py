@@ -11,9 +11,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.limits import fits, split_text
 from bot.messages import text
 from config.durations import format_duration
 from storage.models import Alert, AlertEvent, AlertPage, AlertState, Person, Policy
+
+# How much of the contact's message a page holds: room is left for the header, the
+# location, who acknowledged or resolved it and a note of up to 1000 characters.
+PAGE_TEXT = 2000
 
 
 class Reader(Protocol):
@@ -45,13 +50,42 @@ def ago(delta: timedelta) -> str:
     return format_duration(timedelta(seconds=max(1, int(delta.total_seconds()))))
 
 
+def message_parts(alert: Alert) -> list[str]:
+    """The contact's message as the page shows it (the first part) and the rest, in
+    pieces that each fit a continuation message."""
+    if not alert.body:
+        return []
+    if fits(alert.body, PAGE_TEXT):
+        return [alert.body]
+    head = split_text(alert.body, PAGE_TEXT)[0]
+    rest = alert.body[len(head) :]
+    if rest[:1] in ("\n", " "):  # the line break or space it was cut at
+        rest = rest[1:]
+    return [head, *split_text(rest)]
+
+
+def continuations(alert: Alert, reader: Reader) -> list[str]:
+    """The rest of a long message, as messages that follow the page."""
+    parts = message_parts(alert)
+    return [
+        text("page.continued", reader.lang, id=alert.id, part=n, parts=len(parts), text=part)
+        for n, part in enumerate(parts[1:], start=2)
+    ]
+
+
 def page_body(alert: Alert, contact_name: str, reader: Reader, policy: Policy | None) -> str:
+    """A page's text. The contact's message is cut at PAGE_TEXT characters (the rest is in
+    `continuations`), so that the page, and every later edit of it that adds who
+    acknowledged or resolved it and a note, stays inside Telegram's 4096 characters."""
     lang = reader.lang
+    parts = message_parts(alert)
     lines = [
         text("page.header", lang, kind=text(f"kind.{alert.kind.value}", lang), id=alert.id),
         text("page.from", lang, name=contact_name),
-        text("page.text", lang, text=alert.body) if alert.body else text("page.no_text", lang),
+        text("page.text", lang, text=parts[0]) if parts else text("page.no_text", lang),
     ]
+    if len(parts) > 1:
+        lines.append(text("page.text_cut", lang, n=len(parts) - 1))
     if alert.location is not None:
         live = text("page.location.live", lang) if alert.location.live else ""
         lines.append(

@@ -28,6 +28,7 @@ from bot.escalation import (
     plan_from,
     rotations_of,
 )
+from bot.limits import split_text
 from bot.messages import text
 from bot.outbox import Delivered, Outbox
 from storage.alerts import AlertRepo
@@ -224,6 +225,9 @@ class AlertService:
     ) -> int | None:
         params = {"id": alert.id, "name": contact.name}
         if msg.what is Incoming.TEXT:
+            parts = split_text(msg.text)
+            if len(parts) > 1:
+                return await self._relay_parts(tx, to, params, parts)
             notice = Notice(
                 "followup.text", {**params, "text": msg.text}, protect=True, lang=to.lang
             )
@@ -245,6 +249,28 @@ class AlertService:
         return await self.outbox.send(
             tx, to.chat_id, notice, priority=Priority.ESCALATION, person_id=to.id
         )
+
+    async def _relay_parts(
+        self, tx: Transaction, to: Person, params: dict[str, object], parts: list[str]
+    ) -> int | None:
+        """A long follow-up, as numbered messages that arrive in order."""
+        notices = [
+            Notice(
+                "followup.text_part",
+                {**params, "part": n, "parts": len(parts), "text": part},
+                protect=True,
+                lang=to.lang,
+            )
+            for n, part in enumerate(parts, start=1)
+        ]
+        first = await self.outbox.send(
+            tx, to.chat_id, notices[0], priority=Priority.ESCALATION, person_id=to.id
+        )
+        if first is not None:
+            await self.outbox.send_after(
+                tx, to.chat_id, first, notices[1:], Priority.ESCALATION, to.id
+            )
+        return first
 
     @staticmethod
     def _location_notice(
@@ -404,6 +430,21 @@ class AlertService:
             )
             sends.append((chat_id, notice, owner))
         rows = await self.outbox.send_many(tx, sends, priority=priority)
+        # The rest of a long message follows each page, after it (bot/alert_text.py).
+        for reader, chat_id, owner, row in zip(readers, chats, owners, rows, strict=True):
+            rest = alert_text.continuations(alert, reader)
+            if rest:
+                await self.outbox.send_after(
+                    tx,
+                    chat_id,
+                    row,
+                    [
+                        Notice("text.block", {"text": t}, protect=True, lang=reader.lang)
+                        for t in rest
+                    ],
+                    priority,
+                    owner,
+                )
         await self.alerts.add_pages(
             tx,
             alert.id,
@@ -851,6 +892,10 @@ class AlertService:
                 await self.alerts.add_event(
                     tx, page.alert_id, "unreachable", now, detail={"name": name}
                 )
+            else:
+                # Not a person who left: Telegram refused the page itself, and may refuse
+                # every page. Escalating past it is not enough; coordinators must know.
+                await self._delivery_broken(tx, page.alert_id, name, err.reason)
             alert = await self.alerts.get(tx, page.alert_id)
             if (
                 alert is not None
@@ -870,6 +915,27 @@ class AlertService:
                     escalate = True
         if escalate:
             await self.tick()
+
+    async def _delivery_broken(
+        self, tx: Transaction, alert_id: int, name: str, reason: str
+    ) -> None:
+        """Tell every coordinator, once per alert, that a page was refused for good."""
+        log.error("alert %d: a page was refused for good: %s", alert_id, reason)
+        for coordinator in await self.people.staff(tx):
+            if not coordinator.has(Role.COORDINATOR):
+                continue
+            await self.outbox.send(
+                tx,
+                coordinator.chat_id,
+                Notice(
+                    "alert.delivery_broken",
+                    {"id": alert_id, "name": name, "reason": reason},
+                    lang=coordinator.lang,
+                ),
+                priority=Priority.ESCALATION,
+                person_id=coordinator.id,
+                dedupe_key=f"delivery-broken:{alert_id}:{coordinator.id}",
+            )
 
     async def person_unreachable(self, person: Person) -> None:
         """Telegram told us the person blocked the bot: skip them from now on, and say so."""

@@ -11,8 +11,10 @@ from telegram.ext import Application, ApplicationBuilder, CallbackContext, Conte
 from bot.clock import Clock, SystemClock
 from bot.services import Services
 from bot.telegram_io import TelegramSender
+from bot.update_guard import GuardedUpdatesRequest, SkippedUpdates
 from config import Settings
 from storage.keyring import KeyRing
+from storage.lock import DataDirLock
 from storage.models import Person
 
 log = logging.getLogger(__name__)
@@ -43,6 +45,8 @@ class BotData:
         self.since_housekeeping = 0.0
         self.since_heartbeat = HEARTBEAT_EVERY
         self.since_watch = 0.0  # first look a minute after start, when the bot has settled
+        # Updates PTB could not parse, skipped by id (build_application shares the guard's).
+        self.skipped_updates = SkippedUpdates()
 
 
 class NabatContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
@@ -71,17 +75,33 @@ def file_url(api_url: str) -> str:
     return base + "/file/bot"
 
 
-def build_application(settings: Settings, ring: KeyRing, clock: Clock | None = None) -> NabatApp:
+def build_application(
+    settings: Settings,
+    ring: KeyRing,
+    clock: Clock | None = None,
+    *,
+    lock: DataDirLock | None = None,
+) -> NabatApp:
+    """`lock`: the data directory's lock when the caller holds it already (`nabat run`);
+    otherwise the bot takes it in post_init and lets it go in post_shutdown."""
     from handlers import register  # handlers import bot.app for NabatContext
 
     clock = clock or SystemClock()
     token = settings.telegram_token
     if token is None:
         raise ValueError("build_application needs settings with a token")
+    own_lock: list[DataDirLock] = []
 
     async def post_init(app: NabatApp) -> None:
         username = settings.bot_username or app.bot.username
-        services = await Services.open(settings, ring, clock, bot_username=username)
+        if lock is None:
+            own_lock.append(DataDirLock.acquire(settings.data_dir, "run"))
+        try:
+            services = await Services.open(settings, ring, clock, bot_username=username)
+        except BaseException:
+            for held in own_lock:
+                held.release()
+            raise
         app.bot_data.services = services
         await services.outbox.start(TelegramSender(app.bot))
         if app.job_queue is not None:
@@ -95,17 +115,24 @@ def build_application(settings: Settings, ring: KeyRing, clock: Clock | None = N
         if services is not None:
             app.bot_data.services = None
             await services.close()
+        while own_lock:
+            own_lock.pop().release()
 
+    # PTB's own getUpdates request (one connection, HTTP/1.1), plus the screen that skips an
+    # update it cannot parse instead of stalling on it (see bot/update_guard.py).
+    updates_request = GuardedUpdatesRequest(connection_pool_size=1)
     app: NabatApp = (
         ApplicationBuilder()
         .token(token)
         .base_url(settings.telegram_api_url)
         .base_file_url(file_url(settings.telegram_api_url))
+        .get_updates_request(updates_request)
         .context_types(ContextTypes(context=NabatContext, bot_data=BotData))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()
     )
+    app.bot_data.skipped_updates = updates_request.skipped
     register(app)
     return app
 

@@ -7,7 +7,8 @@
     │   └── TamperedValueError      authentication failed: altered, truncated or moved
     ├── KeyRingError                the key ring itself is malformed or unreadable
     ├── StorageError                the database cannot be used
-    │   └── MigrationError          a migration failed or the schema is newer than this code
+    │   ├── MigrationError          a migration failed or the schema is newer than this code
+    │   └── InUseError              another nabat process holds the data directory's lock
     ├── DomainError                 a user asked for something the rules forbid; its message
     │   │                           is a catalogue key safe to show that user
     │   ├── NotAllowed              the actor's role does not permit the action
@@ -58,6 +59,10 @@ class StorageError(NabatError):
 
 class MigrationError(StorageError):
     """A migration failed, or the database's schema is newer than this code knows."""
+
+
+class InUseError(StorageError):
+    """Another nabat process (the running bot, or rotate-key) holds the data directory."""
 
 
 class DomainError(NabatError):

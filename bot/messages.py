@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from bot.limits import BLOCK, length, split_text
 from storage.models import Notice
 
 LOCALE_DIR = Path(__file__).parent / "locale"
@@ -142,6 +143,8 @@ CATALOGUE: dict[str, str] = {
     "page.from": N_("From: {name}"),
     "page.text": N_("Message: {text}"),
     "page.no_text": N_("Message: (none)"),
+    "page.text_cut": N_("(The message goes on in {n} more messages below.)"),
+    "page.continued": N_("Alert #{id}, the message goes on ({part} of {parts}):\n{text}"),
     "page.location": N_("Location: {lat:.5f}, {lon:.5f}{live}"),
     "page.location.live": N_(" (live)"),
     "page.at": N_("Raised: {time}"),
@@ -157,6 +160,7 @@ CATALOGUE: dict[str, str] = {
     "page.resolved": N_("Resolved by {name} at {time}."),
     "page.resolved_note": N_("Resolved by {name} at {time}: {note}"),
     "followup.text": N_("Follow-up on alert #{id} from {name}:\n{text}"),
+    "followup.text_part": N_("Follow-up on alert #{id} from {name} ({part} of {parts}):\n{text}"),
     "followup.media": N_("Follow-up on alert #{id} from {name}"),
     "followup.location_button": N_("Alert #{id}: {name}"),
     "button.ack": N_("Acknowledge"),
@@ -172,6 +176,11 @@ CATALOGUE: dict[str, str] = {
         "Usage: /resolve <alert number> [note], e.g. /resolve 12 released, no charges."
     ),
     "alert.usage_show": N_("Usage: /alert <alert number>, e.g. /alert 12."),
+    "alert.delivery_broken": N_(
+        "DELIVERY PROBLEM on alert #{id}: Telegram refused the page to {name} "
+        "({reason}). Others may not be getting pages either. Open /alert {id} to see "
+        "who was reached, and check the bot's log."
+    ),
     "alert.note_too_long": N_("A note can be at most {max} characters. Shorten it and send again."),
     "alerts.none": N_("No open alerts."),
     "alerts.header": N_("Open alerts ({count}):"),
@@ -332,7 +341,6 @@ CATALOGUE: dict[str, str] = {
     ),
     "override.shift_gone": N_("That shift has changed meanwhile. Choose again."),
     "override.self": N_("Someone cannot take over their own turn. Choose another person."),
-    "wizard.bad_name": N_("A name needs at least one letter, and no '|'."),
     "wizard.use_buttons": N_("Use the buttons above for this step."),
     "wizard.people_none": N_("Choose at least one person first."),
     "button.raw": "{label}",
@@ -424,6 +432,16 @@ CATALOGUE: dict[str, str] = {
         "bot to the group first."
     ),
     "group.registered": N_("Group {title} registered. Use it in a policy: group:{title}."),
+    # Typed input that is not what a command takes.
+    "rotation.bad_name": N_(
+        "A rotation name is 1 to {max} characters with at least one letter, and no '|'."
+    ),
+    "rota.far_time": N_(
+        "'{given}' is more than ten years from now. Write a time like 2026-03-05 09:00, or now."
+    ),
+    "alert.bad_note": N_(
+        "A note is plain text, without control characters. Example: /resolve 12 released."
+    ),
     # Errors everyone may see.
     "error.not_allowed": N_("You can't do that."),
     "error.internal": N_("Something went wrong on our side. Please try again."),
@@ -440,17 +458,18 @@ class Rendered:
     media: dict[str, Any] | None = None
 
 
-def chunk_lines(lines: list[str], limit: int = 3500) -> list[str]:
-    """Join lines into blocks that stay well inside Telegram's 4096-character message."""
+def chunk_lines(lines: list[str], limit: int = BLOCK) -> list[str]:
+    """Join lines into blocks that stay well inside Telegram's 4096-character message;
+    a line longer than a block is cut across blocks."""
     blocks: list[str] = []
     current: list[str] = []
     size = 0
-    for line in lines:
-        if current and size + len(line) + 1 > limit:
+    for line in (piece for whole in lines for piece in split_text(whole, limit)):
+        if current and size + length(line) + 1 > limit:
             blocks.append("\n".join(current))
             current, size = [], 0
         current.append(line)
-        size += len(line) + 1
+        size += length(line) + 1
     if current:
         blocks.append("\n".join(current))
     return blocks

@@ -17,7 +17,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -25,9 +25,10 @@ from aiolimiter import AsyncLimiter
 
 from bot.clock import Clock
 from bot.errors import DeliveryError
+from bot.limits import MAX_BUTTONS, MAX_CAPTION, MAX_TEXT, clip, fits, split_text
 from bot.messages import Rendered, chunk_lines, render
 from storage.db import Database, Transaction
-from storage.models import Notice, OutboxItem, OutboxOp, OutboxState, Person, Priority
+from storage.models import Button, Notice, OutboxItem, OutboxOp, OutboxState, Person, Priority
 from storage.outbox import OutboxRepo
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,58 @@ FailureHook = Callable[[OutboxItem, DeliveryError], Awaitable[None]]
 class Delivered:
     item: OutboxItem
     message_id: int | None
+
+
+def fit(notice: Notice) -> list[Notice]:
+    """`notice` as messages Telegram accepts (bot/limits.py): text over the limit becomes a
+    first message, with the buttons, and continuations; a caption is clipped; a keyboard
+    over the limit keeps its first buttons (every guided question also takes typed answers).
+    """
+    buttons = _cap_buttons(notice)
+    kind = (notice.media or {}).get("type")
+    if kind == "location":  # no text is sent with a map pin
+        return [replace(notice, buttons=buttons)]
+    rendered = render(notice).text
+    if kind is not None:
+        if fits(rendered, MAX_CAPTION):
+            return [replace(notice, buttons=buttons)]
+        return [_as_block(notice, clip(rendered, MAX_CAPTION), buttons)]
+    if fits(rendered, MAX_TEXT):
+        return [replace(notice, buttons=buttons)]
+    head, *rest = split_text(rendered)
+    return [_as_block(notice, head, buttons), *(_as_block(notice, part, ()) for part in rest)]
+
+
+def fit_edit(notice: Notice) -> Notice:
+    """An edit cannot add messages: text over the limit is clipped (pages are built so
+    that theirs never is: bot/alert_text.py)."""
+    buttons = _cap_buttons(notice)
+    if (notice.media or {}).get("type") == "location":
+        return replace(notice, buttons=buttons)
+    rendered = render(notice).text
+    if fits(rendered, MAX_TEXT):
+        return replace(notice, buttons=buttons)
+    log.warning("outbox: an edit's text was clipped to Telegram's limit (key %s)", notice.key)
+    return _as_block(notice, clip(rendered, MAX_TEXT), buttons)
+
+
+def _as_block(notice: Notice, text: str, buttons: tuple[tuple[Button, ...], ...]) -> Notice:
+    # Already rendered text, so it is not formatted again.
+    return replace(notice, key="text.block", params={"text": text}, buttons=buttons)
+
+
+def _cap_buttons(notice: Notice) -> tuple[tuple[Button, ...], ...]:
+    if sum(len(row) for row in notice.buttons) <= MAX_BUTTONS:
+        return notice.buttons
+    log.warning("outbox: a keyboard over %d buttons was cut (key %s)", MAX_BUTTONS, notice.key)
+    kept: list[tuple[Button, ...]] = []
+    room = MAX_BUTTONS
+    for row in notice.buttons:
+        if room <= 0:
+            break
+        kept.append(row[:room])
+        room -= len(kept[-1])
+    return tuple(kept)
 
 
 def backoff(attempts: int) -> float:
@@ -103,22 +156,60 @@ class Outbox:
         dedupe_key: str | None = None,
         not_before: datetime | None = None,
     ) -> int | None:
+        """Queue a message; returns the row of its first part (None when deduplicated).
+
+        Text longer than Telegram takes goes out as that first part, with the buttons,
+        then continuations, each sent only once the one before it is out.
+        """
         now = self._clock.now()
         expires = now + NORMAL_TTL if priority >= Priority.REMINDER else None
+        head, *rest = fit(notice)
         row = await self.repo.add(
             tx,
             op=OutboxOp.SEND,
             chat_id=chat_id,
             priority=priority,
             now=now,
-            notice=notice,
+            notice=head,
             person_id=person_id,
             dedupe_key=dedupe_key,
             not_before=not_before,
             expires_at=expires,
         )
+        if row is not None:
+            await self.send_after(tx, chat_id, row, rest, priority, person_id, now, expires)
         self._wake_after(tx)
         return row
+
+    async def send_after(
+        self,
+        tx: Transaction,
+        chat_id: int,
+        after: int,
+        parts: list[Notice],
+        priority: Priority,
+        person_id: int | None,
+        now: datetime | None = None,
+        expires: datetime | None = None,
+    ) -> None:
+        """Queue `parts` to follow the message of row `after`, in order."""
+        now = now or self._clock.now()
+        # Each part waits for the one before it (ref_id), so they arrive in order, and
+        # fails with it if it fails for good.
+        for part in (piece for whole in parts for piece in fit(whole)):
+            after_row = await self.repo.add(
+                tx,
+                op=OutboxOp.SEND,
+                chat_id=chat_id,
+                priority=priority,
+                now=now,
+                notice=part,
+                ref_id=after,
+                person_id=person_id,
+                expires_at=expires,
+            )
+            assert after_row is not None
+            after = after_row
 
     async def tell(
         self,
@@ -160,7 +251,16 @@ class Outbox:
         """`send` to many chats in one statement: (chat id, notice, person id) each."""
         now = self._clock.now()
         expires = now + NORMAL_TTL if priority >= Priority.REMINDER else None
-        rows = await self.repo.add_sends(tx, sends, priority=priority, now=now, expires_at=expires)
+        fitted = [(chat_id, fit(notice), person) for chat_id, notice, person in sends]
+        rows = await self.repo.add_sends(
+            tx,
+            [(chat_id, parts[0], person) for chat_id, parts, person in fitted],
+            priority=priority,
+            now=now,
+            expires_at=expires,
+        )
+        for row, (chat_id, parts, person) in zip(rows, fitted, strict=True):
+            await self.send_after(tx, chat_id, row, parts[1:], priority, person, now, expires)
         self._wake_after(tx)
         return rows
 
@@ -184,7 +284,7 @@ class Outbox:
             chat_id=chat_id,
             priority=priority,
             now=self._clock.now(),
-            notice=notice,
+            notice=fit_edit(notice),
             ref_id=ref_id,
             target_message_id=message_id,
             person_id=person_id,

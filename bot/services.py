@@ -27,6 +27,7 @@ from storage.drafts import DraftRepo
 from storage.gate import GateRepo
 from storage.groups import GroupRepo
 from storage.invitations import InvitationRepo
+from storage.keycheck import verify_ring
 from storage.keyring import KeyRing
 from storage.models import Target, TargetKind
 from storage.outbox import OutboxRepo
@@ -66,6 +67,12 @@ class Services:
             raise
         if applied:
             log.info("database migrated to schema version %d", applied[-1])
+        try:
+            # Never run on keys that cannot read the data (storage/keycheck.py).
+            await verify_ring(db, ring, clock.now(), source="the key ring")
+        except BaseException:
+            await db.close()
+            raise
         cipher = FieldCipher(ring)
         people_repo = PeopleRepo(cipher)
         outbox = Outbox(

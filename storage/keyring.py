@@ -197,13 +197,19 @@ def write_key_ring_file(path: Path, ring: KeyRing, *, overwrite: bool = False) -
 
 
 def load_key_ring(
-    *, keys_json: str | None, keys_file: Path | None, default_file: Path
+    *,
+    keys_json: str | None,
+    keys_file: Path | None,
+    default_file: Path,
+    may_create: bool = True,
+    refusal: str = "",
 ) -> LoadedKeyRing:
     """Find the key ring: NABAT_KEYS, else NABAT_KEYS_FILE, else `default_file`.
 
-    A missing default file is created with a fresh ring (parent directories too);
-    a missing NABAT_KEYS_FILE is an error, since generating keys there would hide a
-    typo and silently start a second, empty database's worth of keys.
+    A missing default file is created with a fresh ring (parent directories too), but
+    only when `may_create` (the database holds nothing yet); otherwise KeyRingError,
+    with `refusal` saying why. A missing NABAT_KEYS_FILE is always an error, since
+    generating keys there would hide a typo and start a second set of keys.
     """
     if keys_json is not None:
         try:
@@ -222,6 +228,12 @@ def load_key_ring(
 
     if default_file.exists():
         return _load_file(default_file, setting="the default key ring file")
+    if not may_create:
+        raise KeyRingError(
+            f"there is no key ring at {default_file} (the default; NABAT_KEYS_FILE is not "
+            f"set){refusal}: restore the key ring file from your backup there, or point "
+            "NABAT_KEYS_FILE at it. A new ring cannot read this data, so none is made."
+        )
 
     ring = KeyRing.generate()
     try:

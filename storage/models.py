@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from bot.limits import MAX_CALLBACK_DATA
+
 
 class Role(enum.StrEnum):
     CONTACT = "contact"
@@ -85,6 +87,11 @@ class Button:
     key: str
     data: str
     params: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Telegram refuses the whole message for one oversized button: fail where it is made.
+        if not 1 <= len(self.data.encode("utf-8")) <= MAX_CALLBACK_DATA:
+            raise ValueError(f"callback data must be 1 to {MAX_CALLBACK_DATA} bytes")
 
 
 @dataclass(frozen=True, slots=True)

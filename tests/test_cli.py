@@ -14,10 +14,13 @@ import pytest
 
 from bot import __version__
 from bot.__main__ import main
+from bot.errors import KeyRingError
 from storage.crypto import FieldCipher
 from storage.db import Database, bundled_migrations
 from storage.keyring import KeyRing
+from storage.models import Role
 from storage.people import PeopleRepo
+from tests.factories import T0
 
 
 def nabat(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -226,3 +229,158 @@ def test_pip_install_ships_every_package_and_the_migrations() -> None:
     assert {m.version for m in bundled_migrations()} == {
         int(p.name[:4]) for p in (root / "storage" / "migrations").glob("*.sql")
     }
+
+
+# -- the key check: never run on keys that cannot read the data -------------------------
+
+
+def _refusal_lines(result: subprocess.CompletedProcess[str]) -> list[str]:
+    assert "Traceback" not in result.stderr, result.stderr
+    return [line for line in result.stderr.splitlines() if line.startswith("nabat: ")]
+
+
+def _written(tmp_path: Path) -> tuple[dict[str, str], Path]:
+    """A database with people in it, written under the key ring k.json."""
+    keys = tmp_path / "k.json"
+    env = {
+        "NABAT_DATA_DIR": str(tmp_path / "d"),
+        "NABAT_KEYS_FILE": str(keys),
+        "NABAT_BOT_USERNAME": "nabat_help_bot",
+    }
+    assert nabat("keygen", "-o", str(keys), env={}, cwd=tmp_path).returncode == 0
+    made = nabat("invite", "--role", "coordinator", "--name", "Olga", env=env, cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    return env, keys
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        # run fails before it reaches the network: the token and URL are never tried.
+        ["run"],
+        ["invite", "--role", "contact"],
+        ["migrate"],
+        ["rotate-key"],
+        ["rota", "export", "rota.toml"],
+    ],
+)
+def test_a_fresh_key_ring_is_refused_by_every_command_that_opens_the_data(
+    tmp_path: Path, command: list[str]
+) -> None:
+    env, _ = _written(tmp_path)
+    wrong = tmp_path / "fresh.json"
+    assert nabat("keygen", "-o", str(wrong), env={}, cwd=tmp_path).returncode == 0
+    before = wrong.read_text()
+    env = {
+        **env,
+        "NABAT_KEYS_FILE": str(wrong),
+        "NABAT_TELEGRAM_TOKEN": "123456:" + "a" * 30,
+        "NABAT_TELEGRAM_API_URL": "http://127.0.0.1:9/bot",
+    }
+    result = nabat(*command, env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    (line,) = _refusal_lines(result)
+    assert f"the key ring {wrong} cannot read the database" in line
+    assert "key 1 is not the key 1 the data was written with" in line
+    assert "Restore the key ring from your backup" in line
+    # Nothing was written under the wrong ring, and rotate-key did not touch it.
+    assert wrong.read_text() == before
+    assert not (tmp_path / "rota.toml").exists()
+    right = {**env, "NABAT_KEYS_FILE": str(tmp_path / "k.json")}
+    again = nabat("invite", "--role", "contact", env=right, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+
+
+def test_a_moved_default_key_ring_is_not_replaced_by_a_new_one(tmp_path: Path) -> None:
+    env = {"NABAT_DATA_DIR": str(tmp_path / "data"), "NABAT_BOT_USERNAME": "nabat_help_bot"}
+    default = tmp_path / "nabat-keys.json"
+    first = nabat("invite", "--role", "coordinator", "--name", "Olga", env=env, cwd=tmp_path)
+    assert first.returncode == 0 and default.exists(), first.stderr
+    default.rename(tmp_path / "elsewhere.json")
+
+    refused = nabat("invite", "--role", "contact", env=env, cwd=tmp_path)
+    assert refused.returncode == 2
+    (line,) = _refusal_lines(refused)
+    assert f"there is no key ring at {default}" in line and "holds encrypted data" in line
+    assert "restore the key ring file from your backup" in line
+    assert not default.exists()  # no new ring was made over the old data
+
+    (tmp_path / "elsewhere.json").rename(default)
+    back = nabat("invite", "--role", "contact", env=env, cwd=tmp_path)
+    assert back.returncode == 0, back.stderr
+    exported = nabat("rota", "export", "r.toml", env=env, cwd=tmp_path)
+    assert exported.returncode == 0, exported.stderr
+
+
+def test_a_key_ring_missing_a_key_the_data_needs_names_the_key(tmp_path: Path) -> None:
+    env, keys = _written(tmp_path)
+    assert nabat("rotate-key", env=env, cwd=tmp_path).returncode == 0
+    # Olga's invitation is re-encrypted under key 2; a new one is too. Give back a ring
+    # holding key 1 only (the backup from before the rotation).
+    ring = KeyRing.from_json(keys.read_text())
+    old_only = KeyRing(keys={1: ring.keys[1]}, current_id=1, index_key=ring.index_key)
+    keys.write_text(old_only.to_json())
+    result = nabat("invite", "--role", "contact", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    (line,) = _refusal_lines(result)
+    # Olga's invitation name and the audit line of its making.
+    assert "it lacks key 2, which 2 stored values were written with" in line
+
+
+def test_the_key_check_accepts_the_ring_after_old_keys_are_dropped(tmp_path: Path) -> None:
+    env, keys = _written(tmp_path)
+    dropped = nabat("rotate-key", "--drop-old", env=env, cwd=tmp_path)
+    assert dropped.returncode == 0, dropped.stderr
+    assert set(KeyRing.from_json(keys.read_text()).keys) == {2}
+    after = nabat("invite", "--role", "contact", env=env, cwd=tmp_path)
+    assert after.returncode == 0, after.stderr
+
+
+async def test_a_database_from_before_key_checks_is_verified_by_reading_it(
+    tmp_path: Path,
+) -> None:
+    from storage.keycheck import verify_ring
+
+    db = await Database.open(tmp_path / "nabat.db")
+    right = KeyRing.generate()
+    try:
+        await db.migrate([m for m in bundled_migrations() if m.version < 5])
+        async with db.transaction() as tx:
+            await PeopleRepo(FieldCipher(right)).create(
+                tx, telegram_id=700100001, name="Olga", lang="en", role=Role.COORDINATOR, now=T0
+            )
+        await db.migrate()
+        with pytest.raises(KeyRingError, match="key 1 is not the key 1"):
+            await verify_ring(db, KeyRing.generate(), T0, source="the key ring X")
+        # Same encryption key, another index key: people could not be found by id.
+        other_index = KeyRing(keys=dict(right.keys), current_id=1, index_key=b"\x01" * 32)
+        with pytest.raises(KeyRingError, match="index key"):
+            await verify_ring(db, other_index, T0, source="the key ring X")
+        verified = await verify_ring(db, right, T0, source="the key ring X")
+        assert verified.recorded == (0, 1)
+        # From now on the check is by the recorded values alone.
+        with pytest.raises(KeyRingError, match="key 1 is not the key 1"):
+            await verify_ring(db, KeyRing.generate(), T0, source="the key ring X")
+    finally:
+        await db.close()
+
+
+# -- one process at a time on a data directory --------------------------------------------
+
+
+def test_run_refuses_while_another_nabat_holds_the_data_directory(tmp_path: Path) -> None:
+    from storage.lock import DataDirLock
+
+    env, _ = _written(tmp_path)
+    held = DataDirLock.acquire(tmp_path / "d", "rotate-key")
+    try:
+        env = {**env, "NABAT_TELEGRAM_TOKEN": "123456:" + "a" * 30}
+        for command in (["run"], ["rotate-key", "--drop-old"]):
+            result = nabat(*command, env=env, cwd=tmp_path)
+            assert result.returncode == 2
+            (line,) = _refusal_lines(result)
+            assert f"in use by another nabat process (pid {os.getpid()}, nabat rotate-key)" in line
+            assert "stop that process first" in line
+    finally:
+        held.release()
+    assert nabat("rotate-key", env=env, cwd=tmp_path).returncode == 0

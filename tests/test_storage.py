@@ -148,7 +148,7 @@ async def test_a_database_from_before_the_id_floor_keeps_its_ids_and_never_reuse
             " VALUES (?, x'', x'', x'', '')",
             [(bytes([i]),) for i in range(3)],
         )
-    assert await db.migrate() == [4]
+    assert (await db.migrate())[:1] == [4]  # 0004 first, then any later ones
     people = PeopleRepo(FieldCipher(KeyRing.generate()))
     async with db.transaction() as tx:
         await people.delete(tx, 3)

@@ -11,6 +11,7 @@ from typing import Any
 
 from tests.telegram_emulator.errors import ApiError, bad_request, forbidden
 from tests.telegram_emulator.formatting import (
+    MAX_BUTTONS,
     MAX_CAPTION,
     MAX_TEXT,
     EntityParseError,
@@ -70,6 +71,9 @@ def check_markup(markup: dict[str, Any] | None) -> None:
     """What the type check cannot see: callback_data size, and a button must do something."""
     if markup is None or "inline_keyboard" not in markup:
         return
+    # Telegram's limit is not documented; about 100 buttons is what bots run into.
+    if sum(len(row) for row in markup["inline_keyboard"]) > MAX_BUTTONS:
+        raise bad_request("reply markup is too long")
     for row in markup["inline_keyboard"]:
         for button in row:
             if not any(key in button for key in _BUTTON_ACTIONS):

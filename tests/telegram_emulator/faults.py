@@ -1,4 +1,5 @@
-"""Failures injected on demand: 5xx answers, stalled requests, 429 storms, full outages.
+"""Failures injected on demand: 5xx answers, stalled requests, 429 storms, full outages,
+and calls refused for good (400) in one chat.
 
 Rules are consumed in the order they were added; each matching call uses up one. They act
 like the network and Telegram's front end, so they apply before the call is validated or
@@ -18,6 +19,7 @@ class FaultKind(Enum):
     SERVER_ERROR = "server_error"
     TIMEOUT = "timeout"
     FLOOD = "flood"
+    REFUSE = "refuse"
 
 
 @dataclass
@@ -28,8 +30,12 @@ class FaultRule:
     status: int = 500
     seconds: float = 0.0
     retry_after: int = 0
+    text: str = ""  # the description, when not the status's own phrase
+    chat_id: int | None = None  # only calls to this chat
 
-    def matches(self, method: str) -> bool:
+    def matches(self, method: str, chat_id: object = None) -> bool:
+        if self.chat_id is not None and chat_id != self.chat_id:
+            return False
         name = method.lower()
         if self.methods is None:
             return name != "getupdates"
@@ -37,6 +43,8 @@ class FaultRule:
 
     @property
     def description(self) -> str:
+        if self.text:
+            return self.text
         try:
             return HTTPStatus(self.status).phrase
         except ValueError:
@@ -79,6 +87,21 @@ class Faults:
             FaultRule(FaultKind.FLOOD, n, _names(methods), status=429, retry_after=retry_after)
         )
 
+    def refuse(
+        self,
+        n: int = 1,
+        description: str = "Bad Request: chat not found",
+        methods: str | Iterable[str] | None = "sendMessage",
+        chat_id: int | None = None,
+    ) -> None:
+        """The next n matching calls (to `chat_id`, if given) are refused for good: 400
+        with `description`, as Telegram refuses a call it will never accept."""
+        self._rules.append(
+            FaultRule(
+                FaultKind.REFUSE, n, _names(methods), status=400, text=description, chat_id=chat_id
+            )
+        )
+
     def outage(self, seconds: float) -> None:
         """Every call, getUpdates included, answers 502 until the emulator clock moves on."""
         self._outage_until = self._clock() + timedelta(seconds=seconds)
@@ -95,9 +118,9 @@ class Faults:
             return False
         return True
 
-    def take(self, method: str) -> FaultRule | None:
+    def take(self, method: str, chat_id: object = None) -> FaultRule | None:
         for rule in self._rules:
-            if rule.remaining > 0 and rule.matches(method):
+            if rule.remaining > 0 and rule.matches(method, chat_id):
                 rule.remaining -= 1
                 if rule.remaining == 0:
                     self._rules.remove(rule)

@@ -14,6 +14,7 @@ from typing import Any
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 MAX_CALLBACK_DATA = 64
+MAX_BUTTONS = 100
 
 _TAGS = {
     "b": "bold",

@@ -225,6 +225,14 @@ class Emulator:
         """Ids of every update created for the bot, in order, delivered or not."""
         return self._world.updates.ids()
 
+    def push_raw_update(self, fields: dict[str, Any]) -> int:
+        """Queue an update exactly as given, with the next update_id; returns that id.
+
+        Nothing is checked: `{"message": {...no date...}}` goes out as it is, the way a
+        proxy or a local Bot API server could send it. Its id counts in `update_ids`.
+        """
+        return self._world.push_raw_update(fields)
+
     def redeliver(self, update_id: int) -> None:
         """Send an update again with the same id, as Telegram does after a crash."""
         self._world.updates.redeliver(update_id)
@@ -295,7 +303,7 @@ class Emulator:
         decoded = decode_params(self.spec, method, raw)
         call.params = decoded.params
         self._world.violations.extend(decoded.violations)
-        fault = self.faults.take(method.name)
+        fault = self.faults.take(method.name, decoded.params.get("chat_id"))
         if fault is not None:
             return await self._fault(fault, call)
         if decoded.error is not None:
