@@ -227,7 +227,7 @@ class AlertService:
         if msg.what is Incoming.TEXT:
             parts = split_text(msg.text)
             if len(parts) > 1:
-                return await self._relay_parts(tx, to, params, parts)
+                return await self._relay_parts(tx, alert, to, params, parts)
             notice = Notice(
                 "followup.text", {**params, "text": msg.text}, protect=True, lang=to.lang
             )
@@ -247,11 +247,21 @@ class AlertService:
         else:
             return None
         return await self.outbox.send(
-            tx, to.chat_id, notice, priority=Priority.ESCALATION, person_id=to.id
+            tx,
+            to.chat_id,
+            notice,
+            priority=Priority.ESCALATION,
+            person_id=to.id,
+            about_id=alert.contact_id,
         )
 
     async def _relay_parts(
-        self, tx: Transaction, to: Person, params: dict[str, object], parts: list[str]
+        self,
+        tx: Transaction,
+        alert: Alert,
+        to: Person,
+        params: dict[str, object],
+        parts: list[str],
     ) -> int | None:
         """A long follow-up, as numbered messages that arrive in order."""
         notices = [
@@ -264,11 +274,22 @@ class AlertService:
             for n, part in enumerate(parts, start=1)
         ]
         first = await self.outbox.send(
-            tx, to.chat_id, notices[0], priority=Priority.ESCALATION, person_id=to.id
+            tx,
+            to.chat_id,
+            notices[0],
+            priority=Priority.ESCALATION,
+            person_id=to.id,
+            about_id=alert.contact_id,
         )
         if first is not None:
             await self.outbox.send_after(
-                tx, to.chat_id, first, notices[1:], Priority.ESCALATION, to.id
+                tx,
+                to.chat_id,
+                first,
+                notices[1:],
+                Priority.ESCALATION,
+                to.id,
+                about_id=alert.contact_id,
             )
         return first
 
@@ -310,6 +331,7 @@ class AlertService:
                             ref_id=ref,
                             priority=Priority.ESCALATION,
                             person_id=to.id,
+                            about_id=alert.contact_id,
                         )
                 break
         return None
@@ -429,7 +451,7 @@ class AlertService:
                 lang=reader.lang,
             )
             sends.append((chat_id, notice, owner))
-        rows = await self.outbox.send_many(tx, sends, priority=priority)
+        rows = await self.outbox.send_many(tx, sends, priority=priority, about_id=alert.contact_id)
         # The rest of a long message follows each page, after it (bot/alert_text.py).
         for reader, chat_id, owner, row in zip(readers, chats, owners, rows, strict=True):
             rest = alert_text.continuations(alert, reader)
@@ -444,6 +466,7 @@ class AlertService:
                     ],
                     priority,
                     owner,
+                    about_id=alert.contact_id,
                 )
         await self.alerts.add_pages(
             tx,
@@ -622,7 +645,12 @@ class AlertService:
                 lang=acker.lang,
             )
             row = await self.outbox.send(
-                tx, acker.chat_id, notice, priority=Priority.ESCALATION, person_id=acker.id
+                tx,
+                acker.chat_id,
+                notice,
+                priority=Priority.ESCALATION,
+                person_id=acker.id,
+                about_id=alert.contact_id,
             )
             await self.alerts.add_page(
                 tx,
@@ -649,10 +677,13 @@ class AlertService:
 
     # -- responders and coordinators -----------------------------------------------------
 
-    async def visible_alert(self, actor: Person, alert_id: int) -> Alert:
-        """The alert, if `actor` may see and act on it: paged for it, or a coordinator."""
+    async def visible_alert(
+        self, actor: Person, alert_id: int, *, group_chat: int | None = None
+    ) -> Alert:
+        """The alert, if `actor` may see and act on it (see `_may_act`). `group_chat` is
+        the group a button was pressed in; None for a private chat."""
         alert = await self.alerts.get(self.db, alert_id)
-        if alert is None or not await self._may_act(actor, alert):
+        if alert is None or not await self._may_act(actor, alert, group_chat):
             if alert is not None:
                 log.warning(
                     "person %d refused on alert %d: not paged, not a coordinator",
@@ -662,18 +693,28 @@ class AlertService:
             raise NotFound("alert.not_found", id=alert_id)
         return alert
 
-    async def _may_act(self, actor: Person, alert: Alert) -> bool:
+    async def _may_act(self, actor: Person, alert: Alert, group_chat: int | None) -> bool:
+        """Coordinators always; responders who were paged themselves or acknowledged it;
+        and, pressing in a group the alert was paged to, any responder there."""
         if actor.has(Role.COORDINATOR):
             return True
         if not actor.is_staff:
             return False
-        # A page posted in a group chat is for every responder and coordinator in it.
-        if await self.alerts.paged_to_a_group(self.db, alert.id):
+        if alert.ack_by == actor.id:
             return True
+        if group_chat is not None:
+            # A page posted in a group is for the staff in that group, pressing there:
+            # not for staff anywhere else once some group was paged.
+            group = await self.groups.by_chat(self.db, group_chat)
+            return group is not None and await self.alerts.paged_to_group(
+                self.db, alert.id, group.id
+            )
         return alert.id in await self.alerts.alerts_paged_to(self.db, actor.id)
 
-    async def acknowledge(self, actor: Person, alert_id: int, *, reply: bool) -> Alert:
-        await self.visible_alert(actor, alert_id)
+    async def acknowledge(
+        self, actor: Person, alert_id: int, *, reply: bool, group_chat: int | None = None
+    ) -> Alert:
+        await self.visible_alert(actor, alert_id, group_chat=group_chat)
         now = self.clock.now()
         async with self.db.transaction() as tx:
             alert = await self.alerts.get(tx, alert_id)
@@ -714,9 +755,15 @@ class AlertService:
         return acked
 
     async def resolve(
-        self, actor: Person, alert_id: int, note: str | None, *, reply: bool
+        self,
+        actor: Person,
+        alert_id: int,
+        note: str | None,
+        *,
+        reply: bool,
+        group_chat: int | None = None,
     ) -> Alert:
-        await self.visible_alert(actor, alert_id)
+        await self.visible_alert(actor, alert_id, group_chat=group_chat)
         note = " ".join(note.split()) if note else None
         if note and len(note) > MAX_NOTE:
             raise InvalidInput("alert.note_too_long", max=MAX_NOTE)
@@ -805,6 +852,7 @@ class AlertService:
                 ref_id=page.outbox_id,
                 priority=Priority.ESCALATION,
                 person_id=owner,
+                about_id=alert.contact_id,
             )
 
     async def list_open(self, actor: Person) -> None:
@@ -814,7 +862,7 @@ class AlertService:
         alerts = await self.alerts.open_alerts(self.db)
         if not actor.has(Role.COORDINATOR):
             mine = await self.alerts.alerts_paged_to(self.db, actor.id)
-            alerts = [a for a in alerts if a.id in mine]
+            alerts = [a for a in alerts if a.id in mine or a.ack_by == actor.id]
         async with self.db.transaction() as tx:
             if not alerts:
                 await self.outbox.send(
@@ -833,8 +881,10 @@ class AlertService:
                 )
             await self._send_long(tx, actor, lines)
 
-    async def show_timeline(self, actor: Person, alert_id: int) -> None:
-        alert = await self.visible_alert(actor, alert_id)
+    async def show_timeline(
+        self, actor: Person, alert_id: int, *, group_chat: int | None = None
+    ) -> None:
+        alert = await self.visible_alert(actor, alert_id, group_chat=group_chat)
         async with self.db.transaction() as tx:
             events = await self.alerts.events(tx, alert.id)
             pages = [
@@ -895,7 +945,7 @@ class AlertService:
             else:
                 # Not a person who left: Telegram refused the page itself, and may refuse
                 # every page. Escalating past it is not enough; coordinators must know.
-                await self._delivery_broken(tx, page.alert_id, name, err.reason)
+                await self._delivery_broken(tx, page, name, err.reason)
             alert = await self.alerts.get(tx, page.alert_id)
             if (
                 alert is not None
@@ -917,9 +967,10 @@ class AlertService:
             await self.tick()
 
     async def _delivery_broken(
-        self, tx: Transaction, alert_id: int, name: str, reason: str
+        self, tx: Transaction, page: AlertPage, name: str, reason: str
     ) -> None:
         """Tell every coordinator, once per alert, that a page was refused for good."""
+        alert_id = page.alert_id
         log.error("alert %d: a page was refused for good: %s", alert_id, reason)
         for coordinator in await self.people.staff(tx):
             if not coordinator.has(Role.COORDINATOR):
@@ -935,6 +986,7 @@ class AlertService:
                 priority=Priority.ESCALATION,
                 person_id=coordinator.id,
                 dedupe_key=f"delivery-broken:{alert_id}:{coordinator.id}",
+                about_id=page.person_id,
             )
 
     async def person_unreachable(self, person: Person) -> None:
@@ -962,6 +1014,7 @@ class AlertService:
                     lang=coordinator.lang,
                 ),
                 priority=Priority.ESCALATION,
+                about_id=person.id,
                 person_id=coordinator.id,
             )
 

@@ -347,6 +347,21 @@ CATALOGUE: dict[str, str] = {
     "button.done": N_("Done"),
     "draft.gone": N_("This change was already confirmed, cancelled or has expired."),
     "draft.cancelled": N_("Cancelled: nothing changed."),
+    "draft.stale_policy": N_(
+        "Policy {name} was changed by someone else after this preview, so this preview no "
+        "longer applies. Nothing was changed. Send /policy to see it now, then make your "
+        "change again."
+    ),
+    "draft.stale_rotation": N_(
+        "Rotation {name} was changed by someone else after this preview, so this preview no "
+        "longer applies. Nothing was changed. Send /oncall or /rotation to see it now, then "
+        "make your change again."
+    ),
+    "draft.target_gone": N_(
+        "Someone or something this change names is gone since the preview (a person "
+        "removed, a rotation deleted, a group the bot left). Nothing was changed. "
+        "Make the change again."
+    ),
     "button.confirm": N_("Confirm"),
     "button.take": N_("Take it"),
     "swap.usage": N_(

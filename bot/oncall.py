@@ -303,7 +303,11 @@ class RotaService:
         await self._draft(
             actor,
             "rotation.members",
-            {"id": current.id, "participants": list(members)},
+            {
+                "id": current.id,
+                "participants": list(members),
+                "version": await self.repo.version(self.db, current.id),
+            },
             self._preview(actor, candidate, overrides, staff, "rotation.preview_members"),
         )
 
@@ -352,6 +356,7 @@ class RotaService:
         await self._check_conflicts(existing, new)
         payload = {
             "rotation": current.id,
+            "version": await self.repo.version(self.db, current.id),
             "kind": kind.value,
             "person": person,
             "replaces": replaces,
@@ -376,6 +381,8 @@ class RotaService:
             if taken is None:
                 raise NotFound("draft.gone")
             _, data = taken
+            if kind != "override.new":  # an override first hears of a clash, below
+                await self._check_still_applies(tx, kind, data)
             if kind == "rotation.new":
                 if await self.repo.by_name(tx, data["name"]) is not None:
                     raise InvalidInput("rotation.exists", name=data["name"])
@@ -422,6 +429,7 @@ class RotaService:
                 )
                 existing = await self.repo.overrides(tx, new.rotation_id, ending_after=now)
                 await self._check_conflicts(existing, new)
+                await self._check_still_applies(tx, kind, data)
                 oid = await self.repo.add_override(
                     tx,
                     rotation_id=new.rotation_id,
@@ -443,6 +451,21 @@ class RotaService:
                 await self._say(tx, actor, "override.created", id=oid)
         for hook in self.after_change:
             await hook()
+
+    async def _check_still_applies(self, tx: Transaction, kind: str, data: dict[str, Any]) -> None:
+        """A preview applies only to the rotation it was made from, and only while
+        everyone it names is still enrolled on staff."""
+        rotation_id = data.get("id", data.get("rotation"))
+        if kind != "rotation.new" and rotation_id is not None:
+            current = await self.repo.rotation(tx, rotation_id)
+            if current is None:
+                raise NotFound("rotation.gone")
+            if await self.repo.version(tx, rotation_id) != data.get("version"):
+                raise InvalidInput("draft.stale_rotation", name=current.name)
+        named = [*data.get("participants", []), data.get("person"), data.get("replaces")]
+        staff = {p.id for p in await self.people.staff(tx)}
+        if any(pid is not None and pid not in staff for pid in named):
+            raise InvalidInput("draft.target_gone")
 
     async def cancel(self, actor: Person, draft_id: int, kind: str) -> None:
         async with self.db.transaction() as tx:

@@ -155,8 +155,13 @@ class Outbox:
         person_id: int | None = None,
         dedupe_key: str | None = None,
         not_before: datetime | None = None,
+        about_id: int | None = None,
+        erase_done: bool = False,
     ) -> int | None:
         """Queue a message; returns the row of its first part (None when deduplicated).
+
+        `about_id` names the person the message is about, whoever it goes to, so that
+        removing them finds it; `erase_done` deletes the row once it is delivered.
 
         Text longer than Telegram takes goes out as that first part, with the buttons,
         then continuations, each sent only once the one before it is out.
@@ -175,9 +180,13 @@ class Outbox:
             dedupe_key=dedupe_key,
             not_before=not_before,
             expires_at=expires,
+            about_id=about_id,
+            erase_done=erase_done,
         )
         if row is not None:
-            await self.send_after(tx, chat_id, row, rest, priority, person_id, now, expires)
+            await self.send_after(
+                tx, chat_id, row, rest, priority, person_id, now, expires, about_id=about_id
+            )
         self._wake_after(tx)
         return row
 
@@ -191,6 +200,8 @@ class Outbox:
         person_id: int | None,
         now: datetime | None = None,
         expires: datetime | None = None,
+        *,
+        about_id: int | None = None,
     ) -> None:
         """Queue `parts` to follow the message of row `after`, in order."""
         now = now or self._clock.now()
@@ -207,6 +218,7 @@ class Outbox:
                 ref_id=after,
                 person_id=person_id,
                 expires_at=expires,
+                about_id=about_id,
             )
             assert after_row is not None
             after = after_row
@@ -247,6 +259,7 @@ class Outbox:
         sends: list[tuple[int, Notice, int | None]],
         *,
         priority: Priority,
+        about_id: int | None = None,
     ) -> list[int]:
         """`send` to many chats in one statement: (chat id, notice, person id) each."""
         now = self._clock.now()
@@ -258,9 +271,12 @@ class Outbox:
             priority=priority,
             now=now,
             expires_at=expires,
+            about_id=about_id,
         )
         for row, (chat_id, parts, person) in zip(rows, fitted, strict=True):
-            await self.send_after(tx, chat_id, row, parts[1:], priority, person, now, expires)
+            await self.send_after(
+                tx, chat_id, row, parts[1:], priority, person, now, expires, about_id=about_id
+            )
         self._wake_after(tx)
         return rows
 
@@ -274,6 +290,8 @@ class Outbox:
         message_id: int | None = None,
         priority: Priority = Priority.NORMAL,
         person_id: int | None = None,
+        about_id: int | None = None,
+        erase_done: bool = False,
     ) -> int | None:
         """Edit a message: one this outbox sent (`ref_id`) or a known `message_id`."""
         if (message_id is None) == (ref_id is None):
@@ -288,6 +306,8 @@ class Outbox:
             ref_id=ref_id,
             target_message_id=message_id,
             person_id=person_id,
+            about_id=about_id,
+            erase_done=erase_done,
         )
         self._wake_after(tx)
         return row
@@ -439,6 +459,8 @@ class Outbox:
         else:
             async with self._db.transaction() as tx:
                 await self.repo.mark_sent(tx, item.id, self._clock.now(), message_id)
+                if item.erase_done:
+                    await self.repo.sweep_erased(tx)
             log.debug(
                 "outbox: item %d delivered (%s, priority %d)", item.id, item.op, item.priority
             )
@@ -474,3 +496,4 @@ class Outbox:
     async def _finish(self, item_id: int, state: OutboxState, error: str) -> None:
         async with self._db.transaction() as tx:
             await self.repo.mark_final(tx, item_id, state, error)
+            await self.repo.sweep_erased(tx)

@@ -20,6 +20,7 @@ from bot.outbox import Outbox
 from bot.parsing import quoted, whole_number
 from storage.audit import AuditRepo
 from storage.db import Database, Transaction
+from storage.erasure import Eraser
 from storage.invitations import InvitationRepo, looks_like_token
 from storage.models import Button, Invitation, Notice, Person, Role
 from storage.people import PeopleRepo
@@ -86,6 +87,7 @@ class PeopleService:
         outbox: Outbox,
         clock: Clock,
         *,
+        eraser: Eraser,
         bot_username: str,
         invite_ttl: timedelta,
         contact_reply_ttl: timedelta = timedelta(minutes=10),
@@ -96,6 +98,7 @@ class PeopleService:
         self.audit = audit
         self.outbox = outbox
         self.clock = clock
+        self.eraser = eraser
         self.bot_username = bot_username
         self.invite_ttl = invite_ttl
         self.contact_reply_ttl = contact_reply_ttl
@@ -192,6 +195,12 @@ class PeopleService:
                     return EnrolOutcome.REFUSED, None
                 await self._say(tx, existing, Notice("neutral", lang=existing.lang))
                 return EnrolOutcome.REFUSED, existing
+            if existing is not None and existing.has(Role.CONTACT):
+                # A contact's chat may be read by others: it learns nothing about roles or
+                # invitations, whatever the link was for. The invitation stays unused.
+                log.info("enrolment refused: an enrolled contact opened an invitation")
+                await self._say(tx, existing, Notice("neutral", lang=existing.lang))
+                return EnrolOutcome.ROLE_CONFLICT, existing
             if existing is not None:
                 if existing.has(inv.role):
                     await self._say(
@@ -202,9 +211,8 @@ class PeopleService:
                         ),
                     )
                     return EnrolOutcome.ALREADY, existing
-                # A contact's chat is kept bare and may be read by others: no staff role there,
-                # and staff do not become contacts in the chat they use for pages.
-                if (inv.role is Role.CONTACT) or existing.has(Role.CONTACT):
+                # Staff do not become contacts in the chat they use for pages.
+                if inv.role is Role.CONTACT:
                     await self._say(
                         tx,
                         existing,
@@ -335,6 +343,11 @@ class PeopleService:
                 )
                 return None
             await self._check_not_last_coordinator(tx, target)
+            # Everything that names or describes them goes first (storage/erasure.py),
+            # then their own rows, through the foreign keys.
+            erased = await self.eraser.erase(
+                tx, person_id=target.id, name=target.name, telegram_id=target.telegram_id
+            )
             await self.people.delete(tx, target.id)
             policies = [name for hook in self.on_removed for name in await hook(tx, target.id)]
             await self.audit.record(
@@ -345,18 +358,29 @@ class PeopleService:
                 detail={
                     "person": target.id,
                     "roles": role_names(target),
-                    "name": target.name,
-                    "policies": policies,
+                    "policies": [self._unnamed(p, target) for p in policies],
                 },
             )
             if target.id != actor.id:
+                # Their name, once more, to the coordinator: deleted from the outbox as
+                # soon as it is delivered.
                 await self._answer(
                     tx,
                     actor,
                     Notice("remove.done", {"id": target.id, "name": target.name}, lang=actor.lang),
                     confirm_message_id,
+                    erase_done=True,
                 )
-        log.info("person %d removed by %d", target.id, actor.id)
+        log.info(
+            "person %d removed by %d: %d queued messages cancelled, %d deletions kept, "
+            "%d sent messages and %d records cleared of them",
+            target.id,
+            actor.id,
+            erased.cancelled,
+            erased.kept_deletions,
+            erased.shredded,
+            erased.rewritten,
+        )
         if policies:
             for hook in self.after_change:
                 await hook()
@@ -378,15 +402,33 @@ class PeopleService:
             await self._answer(tx, actor, notice, confirm_message_id)
 
     async def _answer(
-        self, tx: Transaction, actor: Person, notice: Notice, message_id: int | None
+        self,
+        tx: Transaction,
+        actor: Person,
+        notice: Notice,
+        message_id: int | None,
+        *,
+        erase_done: bool = False,
     ) -> None:
         """Replace the confirmation message (and its buttons) when there is one."""
         if message_id is None:
-            await self._say(tx, actor, notice)
+            await self.outbox.send(
+                tx, actor.chat_id, notice, person_id=actor.id, erase_done=erase_done
+            )
         else:
             await self.outbox.edit(
-                tx, actor.chat_id, notice, message_id=message_id, person_id=actor.id
+                tx,
+                actor.chat_id,
+                notice,
+                message_id=message_id,
+                person_id=actor.id,
+                erase_done=erase_done,
             )
+
+    @staticmethod
+    def _unnamed(value: str, target: Person) -> str:
+        # A policy name could hold the person's name: the audit keeps "#N" instead.
+        return value.replace(target.name, f"#{target.id}")
 
     # -- replies -------------------------------------------------------------------------
 

@@ -174,6 +174,10 @@ class PolicyService:
             current = await self.policies.get(tx, data["id"])
             if current is None:
                 raise NotFound("draft.gone")
+            if current.version != data.get("version"):
+                # Someone changed it after this preview was made: writing the previewed
+                # policy back would undo their change.
+                raise InvalidInput("draft.stale_policy", name=current.name)
             steps = tuple(
                 Step(
                     s["delay"],
@@ -181,6 +185,7 @@ class PolicyService:
                 )
                 for s in data["steps"]
             )
+            await self._check_targets_exist(tx, steps)
             await self.policies.set_steps(tx, current.id, steps)
             await self.audit.record(
                 tx,
@@ -193,6 +198,20 @@ class PolicyService:
             await self._say(tx, actor, "policy.updated", name=current.name, restarted=restarted)
         for hook in self.after_change:
             await hook()
+
+    async def _check_targets_exist(self, tx: Transaction, steps: tuple[Step, ...]) -> None:
+        """Everyone and everything the previewed steps name is still there."""
+        staff = {p.id for p in await self.people.staff(tx)}
+        rotations = {r.id for r in await self.rota.rotations(tx)}
+        groups = {g.id for g in await self.groups.all(tx)}
+        for step in steps:
+            for t in step.targets:
+                if (
+                    (t.kind is TargetKind.PERSON and t.person_id not in staff)
+                    or (t.kind is TargetKind.ROTATION and t.rotation_id not in rotations)
+                    or (t.kind is TargetKind.GROUP and t.group_id not in groups)
+                ):
+                    raise InvalidInput("draft.target_gone")
 
     async def cancel(self, actor: Person, draft_id: int) -> None:
         async with self.db.transaction() as tx:
@@ -289,6 +308,7 @@ class PolicyService:
         now = self.clock.now()
         payload: dict[str, Any] = {
             "id": policy.id,
+            "version": policy.version,
             "steps": [
                 {
                     "delay": s.delay_s,

@@ -24,6 +24,7 @@ from storage.audit import AuditRepo
 from storage.crypto import FieldCipher
 from storage.db import Database, Transaction
 from storage.drafts import DraftRepo
+from storage.erasure import Eraser
 from storage.gate import GateRepo
 from storage.groups import GroupRepo
 from storage.invitations import InvitationRepo
@@ -89,6 +90,7 @@ class Services:
             AuditRepo(cipher),
             outbox,
             clock,
+            eraser=Eraser(cipher),
             bot_username=bot_username,
             invite_ttl=settings.invite_ttl,
             contact_reply_ttl=settings.contact_reply_ttl,

@@ -69,15 +69,18 @@ async def alert_button(update: Update, context: NabatContext) -> None:
     else:
         action, number = match.group(1), int(match.group(2))
         service = context.services.alerts
+        chat = update.effective_chat
+        # Pressed in a group: allowed when this alert was paged to that group.
+        group = chat.id if chat is not None and chat.type != chat.PRIVATE else None
         try:
             if action == "ack":
-                await service.acknowledge(actor, number, reply=False)
+                await service.acknowledge(actor, number, reply=False, group_chat=group)
                 answer = text("callback.done", actor.lang)
             elif action == "res":
-                await service.resolve(actor, number, None, reply=False)
+                await service.resolve(actor, number, None, reply=False, group_chat=group)
                 answer = text("callback.done", actor.lang)
             else:
-                await service.show_timeline(actor, number)
+                await service.show_timeline(actor, number, group_chat=group)
         except DomainError as err:
             answer = text(err.key, actor.lang, **err.params)
     try:

@@ -302,10 +302,10 @@ class AlertRepo:
             (alert_id, group_id, pass_, step, outbox_id, to_db_time(now)),
         )
 
-    async def paged_to_a_group(self, q: Queryable, alert_id: int) -> bool:
+    async def paged_to_group(self, q: Queryable, alert_id: int, group_id: int) -> bool:
         row = await q.fetchone(
-            "SELECT 1 FROM alert_pages WHERE alert_id = ? AND group_id IS NOT NULL LIMIT 1",
-            (alert_id,),
+            "SELECT 1 FROM alert_pages WHERE alert_id = ? AND group_id = ? LIMIT 1",
+            (alert_id, group_id),
         )
         return row is not None
 

@@ -123,6 +123,7 @@ class OutboxItem:
     attempts: int
     not_before: datetime
     expires_at: datetime | None
+    erase_done: bool = False  # delete the row once finished (storage/erasure.py)
 
 
 class AlertKind(enum.StrEnum):
@@ -169,6 +170,7 @@ class Policy:
     ack_timeout_s: int
     is_default: bool
     retired: bool = False
+    version: int = 0  # raised by every change (storage/policies.py)
 
 
 @dataclass(frozen=True, slots=True)

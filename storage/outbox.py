@@ -16,8 +16,8 @@ from storage.people import Queryable
 CHAT_PURPOSE = "chat"
 _INSERT = (
     "INSERT INTO outbox (id, created_at, priority, op, chat_index, chat_enc, payload_enc,"
-    " person_id, ref_id, dedupe_key, state, not_before, expires_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)"
+    " person_id, ref_id, dedupe_key, state, not_before, expires_at, about_id, erase_done)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)"
 )
 
 
@@ -78,8 +78,13 @@ class OutboxRepo:
         dedupe_key: str | None = None,
         not_before: datetime | None = None,
         expires_at: datetime | None = None,
+        about_id: int | None = None,
+        erase_done: bool = False,
     ) -> int | None:
-        """Queue one operation; None when `dedupe_key` was queued before."""
+        """Queue one operation; None when `dedupe_key` was queued before.
+
+        `about_id`: the person the content is about (storage/erasure.py); `erase_done`:
+        delete the row as soon as it is finished."""
         if dedupe_key is not None:
             seen = await tx.fetchone("SELECT id FROM outbox WHERE dedupe_key = ?", (dedupe_key,))
             if seen is not None:
@@ -100,6 +105,8 @@ class OutboxRepo:
                 dedupe_key=dedupe_key,
                 not_before=not_before,
                 expires_at=expires_at,
+                about_id=about_id,
+                erase_done=erase_done,
             ),
         )
         return row_id
@@ -112,6 +119,7 @@ class OutboxRepo:
         priority: Priority,
         now: datetime,
         expires_at: datetime | None = None,
+        about_id: int | None = None,
     ) -> list[int]:
         """Queue one message each to many chats ((chat id, notice, person id)) at once."""
         ids = [await tx.next_id("outbox") for _ in sends]
@@ -127,6 +135,7 @@ class OutboxRepo:
                     notice=notice,
                     person_id=person_id,
                     expires_at=expires_at,
+                    about_id=about_id,
                 )
                 for row_id, (chat_id, notice, person_id) in zip(ids, sends, strict=True)
             ],
@@ -148,6 +157,8 @@ class OutboxRepo:
         dedupe_key: str | None = None,
         not_before: datetime | None = None,
         expires_at: datetime | None = None,
+        about_id: int | None = None,
+        erase_done: bool = False,
     ) -> tuple[Any, ...]:
         payload: dict[str, Any] = {}
         if notice is not None:
@@ -168,6 +179,8 @@ class OutboxRepo:
             dedupe_key,
             to_db_time(not_before or now),
             to_db_time(expires_at) if expires_at else None,
+            about_id,
+            int(erase_done),
         )
 
     async def due(self, q: Queryable, now: datetime, limit: int) -> list[DueRow]:
@@ -257,6 +270,14 @@ class OutboxRepo:
         row = await q.fetchone("SELECT state, message_id FROM outbox WHERE id = ?", (item_id,))
         return (OutboxState(row["state"]), row["message_id"]) if row else None
 
+    async def sweep_erased(self, tx: Transaction) -> int:
+        """Delete finished rows marked `erase_done` that nothing still waiting refers to."""
+        return await tx.execute(
+            "DELETE FROM outbox WHERE erase_done = 1 AND state IN ('sent', 'failed', 'expired')"
+            " AND id NOT IN (SELECT ref_id FROM outbox WHERE ref_id IS NOT NULL AND state IN"
+            " ('pending', 'sending'))"
+        )
+
     async def purge_finished(self, tx: Transaction, before: datetime) -> int:
         """Drop finished rows nothing refers to any more: delivered text does not linger."""
         return await tx.execute(
@@ -288,4 +309,5 @@ class OutboxRepo:
             attempts=row["attempts"],
             not_before=from_db_time(row["not_before"]),
             expires_at=from_db_time(row["expires_at"]) if row["expires_at"] else None,
+            erase_done=bool(row["erase_done"]),
         )

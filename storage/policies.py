@@ -110,6 +110,7 @@ class PolicyRepo:
         await self.set_steps(tx, policy.id, policy.steps)
 
     async def set_steps(self, tx: Transaction, policy_id: int, steps: Sequence[Step]) -> None:
+        await self._bump(tx, policy_id)
         await tx.execute("DELETE FROM policy_steps WHERE policy_id = ?", (policy_id,))
         await tx.executemany(
             "INSERT INTO policy_steps (policy_id, position, delay_s, targets) VALUES (?, ?, ?, ?)",
@@ -133,10 +134,15 @@ class PolicyRepo:
     async def retire(self, tx: Transaction, policy_id: int) -> bool:
         """Take a policy out of use but keep it for the alerts that refer to it."""
         changed = await tx.execute(
-            "UPDATE policies SET retired = 1, is_default = 0 WHERE id = ? AND retired = 0",
+            "UPDATE policies SET retired = 1, is_default = 0, version = version + 1"
+            " WHERE id = ? AND retired = 0",
             (policy_id,),
         )
         return changed == 1
+
+    async def _bump(self, tx: Transaction, policy_id: int) -> None:
+        """Every change raises the version: a preview made before it no longer applies."""
+        await tx.execute("UPDATE policies SET version = version + 1 WHERE id = ?", (policy_id,))
 
     async def delete(self, tx: Transaction, policy_id: int) -> bool:
         """Delete a policy no alert refers to (see `in_use`); contacts fall back to the default."""
@@ -164,4 +170,5 @@ class PolicyRepo:
             ack_timeout_s=row["ack_timeout_s"],
             is_default=bool(row["is_default"]),
             retired=bool(row["retired"]),
+            version=row["version"],
         )

@@ -88,6 +88,7 @@ class RotaRepo:
     async def set_members(
         self, tx: Transaction, rotation_id: int, participants: tuple[int, ...]
     ) -> None:
+        await self._bump(tx, rotation_id)
         await tx.execute("DELETE FROM rotation_members WHERE rotation_id = ?", (rotation_id,))
         await tx.executemany(
             "INSERT INTO rotation_members (rotation_id, position, person_id) VALUES (?, ?, ?)",
@@ -126,6 +127,7 @@ class RotaRepo:
         created_by: int | None,
         now: datetime,
     ) -> int:
+        await self._bump(tx, rotation_id)
         return await tx.insert_new(
             "overrides",
             {
@@ -141,7 +143,20 @@ class RotaRepo:
         )
 
     async def delete_override(self, tx: Transaction, override_id: int) -> bool:
+        await tx.execute(
+            "UPDATE rotations SET version = version + 1"
+            " WHERE id = (SELECT rotation_id FROM overrides WHERE id = ?)",
+            (override_id,),
+        )
         return await tx.execute("DELETE FROM overrides WHERE id = ?", (override_id,)) == 1
+
+    async def version(self, q: Queryable, rotation_id: int) -> int | None:
+        """The rotation's version: raised by every change to it, its people or overrides."""
+        row = await q.fetchone("SELECT version FROM rotations WHERE id = ?", (rotation_id,))
+        return int(row[0]) if row else None
+
+    async def _bump(self, tx: Transaction, rotation_id: int) -> None:
+        await tx.execute("UPDATE rotations SET version = version + 1 WHERE id = ?", (rotation_id,))
 
     # -- swap requests -------------------------------------------------------------------
 

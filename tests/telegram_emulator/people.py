@@ -316,3 +316,7 @@ class SimGroup(_ChatView):
 
     async def press(self, user: SimUser, message_id: int, callback_data: str) -> str:
         return await self._press(self._member(user), message_id, callback_data, forged=False)
+
+    async def forge_press(self, user: SimUser, message_id: int, data: str) -> str:
+        """A press with any data, as a modified client can send."""
+        return await self._press(self._member(user), message_id, data, forged=True)
