@@ -14,7 +14,14 @@ from pathlib import Path
 
 from bot import __version__
 from bot.clock import Clock, SystemClock
-from bot.errors import InUseError, KeyRingError, NabatError, SettingsError, StorageError
+from bot.errors import (
+    DeliveryError,
+    InUseError,
+    KeyRingError,
+    NabatError,
+    SettingsError,
+    StorageError,
+)
 from bot.logs import setup_logging
 from config import Settings, load_settings
 from config.durations import format_duration, parse_duration
@@ -197,7 +204,7 @@ def main(
     except (SettingsError, KeyRingError, InUseError) as exc:
         print(f"nabat: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except StorageError as exc:
+    except (StorageError, DeliveryError) as exc:
         print(f"nabat: {exc}", file=sys.stderr)
         return 1
     except NabatError as exc:
@@ -227,7 +234,9 @@ def load_keys(settings: Settings, *, may_create: bool = True, refusal: str = "")
 
 def source_of(loaded: LoadedKeyRing) -> str:
     """Where the ring came from, for messages: a file's path or the variable's name."""
-    return f"the key ring {loaded.path}" if loaded.path is not None else "the key ring NABAT_KEYS"
+    if loaded.path is None:
+        return "the key ring NABAT_KEYS"
+    return f"the key ring {loaded.path.resolve()}"
 
 
 async def checked_keys(
@@ -242,17 +251,32 @@ async def checked_keys(
     from storage.db import Database
     from storage.keycheck import holds_data, verify_ring
 
+    configured = settings.keys is not None or settings.keys_file is not None
+    # A ring named by a setting is read first: a typo in it stops us before a database
+    # is made anywhere.
+    early = load_keys(settings) if configured and may_create else None
+    existed = settings.database_path.exists()
     db = await Database.open(settings.database_path)
     try:
         await db.migrate()
         has_data = await holds_data(db)
         if not may_create and not has_data:
             return None  # nothing written yet: no ring to check, and none is made here
-        loaded = load_keys(
+        loaded = early or load_keys(
             settings,
             may_create=not has_data,
-            refusal=f", but the database {settings.database_path} holds encrypted data",
+            refusal=f", but the database {settings.database_path.resolve()} holds encrypted data",
         )
+        if configured and not existed:
+            # Right for a first start; wrong for a mistyped NABAT_DATA_DIR or a volume
+            # that is not mounted, where every contact would now be a stranger.
+            log.warning(
+                "started a new, empty database at %s with the key ring from %s: if you "
+                "expected existing data, check NABAT_DATA_DIR (a typo, or a volume not "
+                "mounted)",
+                settings.database_path.resolve(),
+                "NABAT_KEYS" if loaded.path is None else loaded.path,
+            )
         verified = await verify_ring(db, loaded.ring, clock.now(), source=source_of(loaded))
         if verified.forgotten:
             log.info("key checks: keys %s left the ring after rotation", verified.forgotten)
@@ -337,16 +361,25 @@ async def _bot_username(settings: Settings) -> str:
             "or set NABAT_TELEGRAM_TOKEN so nabat can ask Telegram",
         )
     from telegram import Bot
-    from telegram.error import TelegramError
+    from telegram.error import InvalidToken, TelegramError
 
     try:
         async with Bot(settings.telegram_token, base_url=settings.telegram_api_url) as bot:
             return bot.username
-    except TelegramError as exc:
+    except InvalidToken:
         raise SettingsError(
             "NABAT_TELEGRAM_TOKEN",
-            f"Telegram did not accept it ({type(exc).__name__}); check the token or set "
-            "NABAT_BOT_USERNAME to skip asking",
+            "Telegram refused this token; copy it again from @BotFather "
+            "(or set NABAT_BOT_USERNAME to skip asking)",
+        ) from None
+    except TelegramError as exc:
+        # Not the token's fault (network down, wrong URL, Telegram out): say so, as `run`
+        # does, but do not retry: whoever typed the command is waiting for an answer.
+        raise DeliveryError(
+            f"cannot reach the Bot API at {settings.telegram_api_url} ({type(exc).__name__}) "
+            "to ask the bot's username: check the network or NABAT_TELEGRAM_API_URL, "
+            "or set NABAT_BOT_USERNAME to skip asking",
+            permanent=False,
         ) from None
 
 
@@ -469,6 +502,10 @@ async def _rotate(settings: Settings, args: argparse.Namespace, clock: Clock) ->
                 ring = ring.rotated()
                 write_key_ring_file(loaded.path, ring, overwrite=True)
                 print(f"Key {ring.current_id} added to {loaded.path} and made current.")
+                print(
+                    f"Back up {loaded.path} now: once values are re-encrypted, a backup from "
+                    "before this rotation cannot read them."
+                )
             await verify_ring(db, ring, clock.now(), source=source)
             report = await reencrypt_all(db, FieldCipher(ring), batch=args.batch)
             print(
@@ -484,9 +521,16 @@ async def _rotate(settings: Settings, args: argparse.Namespace, clock: Clock) ->
                 ring = ring.without_old_keys()
                 write_key_ring_file(loaded.path, ring, overwrite=True)
                 await verify_ring(db, ring, clock.now(), source=source)
-                print("Old keys removed from the key ring.")
+                print(
+                    f"Old keys removed from the key ring. Back up {loaded.path} now: "
+                    "every older backup is missing its newest key."
+                )
             else:
-                print("Old keys are kept for reading; run with --drop-old to remove them.")
+                print(
+                    "Old keys are kept for reading. To remove them later, run "
+                    "`nabat rotate-key --drop-old` (it rotates once more, then drops every "
+                    "key but the new one)."
+                )
         finally:
             await db.close()
     finally:

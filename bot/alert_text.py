@@ -140,7 +140,67 @@ _EVENT_KEYS = {
     "followup": "timeline.followup",
     "resolved": "timeline.resolved",
     "policy_changed": "timeline.policy_changed",
+    "held": "timeline.held",
+    "released": "timeline.released",
+    "dismissed": "timeline.dismissed",
+    "snoozed": "timeline.snoozed",
+    "note": "timeline.note",
 }
+
+MEDIA = ("voice", "photo")
+
+
+def map_link(lat: float, lon: float) -> str:
+    """A map at the point (OpenStreetMap: no account, no tracking cookie needed to look)."""
+    return (
+        f"https://www.openstreetmap.org/?mlat={lat:.5f}&mlon={lon:.5f}#map=17/{lat:.5f}/{lon:.5f}"
+    )
+
+
+def followup_content(event: AlertEvent, lang: str) -> str:
+    """What a follow-up said: its text, a location with a map link, a caption; or ''."""
+    detail = event.detail
+    if "lat" in detail and "lon" in detail:
+        lat, lon = float(detail["lat"]), float(detail["lon"])
+        return f"{lat:.5f}, {lon:.5f} {map_link(lat, lon)}"
+    return str(detail.get("text", ""))
+
+
+def media_of(events: list[AlertEvent]) -> list[AlertEvent]:
+    """The follow-ups that were voice messages or photos (relayed again on request)."""
+    return [
+        e
+        for e in events
+        if e.kind == "followup" and e.detail.get("what") in MEDIA and e.detail.get("file_id")
+    ]
+
+
+def catch_up(
+    alert: Alert, contact_name: str, missed: list[AlertEvent], reader: Reader
+) -> list[str]:
+    """What the contact sent before `reader` was paged, one line each, under a header."""
+    lang = reader.lang
+    lines = [text("catchup.header", lang, name=contact_name, id=alert.id)]
+    for event in missed:
+        detail = event.detail
+        what = detail.get("what", "text")
+        at = when(event.at, reader)
+        said = str(detail.get("text", ""))
+        if "lat" in detail and "lon" in detail:
+            lat, lon = float(detail["lat"]), float(detail["lon"])
+            lines.append(
+                text("catchup.location", lang, time=at, lat=lat, lon=lon, map=map_link(lat, lon))
+            )
+        elif what in MEDIA:
+            key = "catchup.voice" if what == "voice" else "catchup.photo"
+            lines.append(text(key, lang, time=at, text=said).rstrip())
+        elif what == "panic_again":
+            lines.append(text("catchup.panic_again", lang, time=at, text=said).rstrip())
+        else:
+            lines.append(text("catchup.text", lang, time=at, text=said))
+    if media_of(missed):
+        lines.append(text("catchup.media_hint", lang))
+    return lines
 
 
 def timeline(
@@ -171,6 +231,9 @@ def timeline(
             key = "timeline.resolved_note"
         if event.kind == "followup":
             params["what"] = text(f"what.{params.get('what', 'text')}", lang)
+            content = followup_content(event, lang)
+            if content:
+                key, params["content"] = "timeline.followup_content", content
         if "names" in params and isinstance(params["names"], list):
             params["names"] = ", ".join(params["names"])
         params.setdefault("name", "?")

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
+from typing import Any
 
 from bot import alert_text, rota
 from bot.alert_text import GroupReader
@@ -29,13 +30,15 @@ from bot.escalation import (
     rotations_of,
 )
 from bot.limits import split_text
-from bot.messages import text
+from bot.messages import chunk_lines, text
 from bot.outbox import Delivered, Outbox
 from storage.alerts import AlertRepo
 from storage.db import Database, Transaction
+from storage.drafts import DraftRepo
 from storage.groups import GroupRepo
 from storage.models import (
     Alert,
+    AlertEvent,
     AlertKind,
     AlertPage,
     AlertState,
@@ -58,6 +61,9 @@ log = logging.getLogger(__name__)
 
 AlertStep = Callable[[Transaction, Alert, datetime], Awaitable[bool]]
 MAX_NOTE = 1000
+NOTE_DRAFT = "resolve_note"  # a note asked for after a Resolve button
+NOTE_WAIT = timedelta(hours=1)
+HELD_STEP = -1  # a message after a resolution, waiting for the resolver (see _hold)
 MAX_BATCHES_PER_TICK = 50  # 200 alerts a batch; a guard, never reached in practice
 RETRY_FAILED_TICK = timedelta(seconds=60)
 
@@ -95,10 +101,12 @@ class AlertService:
         groups: GroupRepo,
         outbox: Outbox,
         clock: Clock,
+        drafts: DraftRepo,
         *,
         contact_reply_ttl: timedelta,
         delete_contact_messages: bool,
         panic_on_plain_text: bool,
+        resolved_grace: timedelta = timedelta(hours=1),
     ) -> None:
         self.db = db
         self.alerts = alerts
@@ -106,11 +114,13 @@ class AlertService:
         self.people = people
         self.rota = rota_repo
         self.groups = groups
+        self.drafts = drafts
         self.outbox = outbox
         self.clock = clock
         self.reply_ttl = contact_reply_ttl
         self.delete_contact_messages = delete_contact_messages
         self.panic_on_plain_text = panic_on_plain_text
+        self.resolved_grace = resolved_grace
         self._tick_staff: list[Person] | None = None
         outbox.on_delivered.append(self._delivered)
         outbox.on_failure.append(self._failed)
@@ -132,6 +142,7 @@ class AlertService:
     async def contact_message(self, contact: Person, msg: ContactMessage) -> Alert | None:
         """A contact wrote: open an alert, or add to the open one. None if neither."""
         now = self.clock.now()
+        escalate = False
         async with self.db.transaction() as tx:
             alert = await self.alerts.open_for_contact(tx, contact.id)
             if alert is None:
@@ -142,9 +153,18 @@ class AlertService:
                     if msg.what is not Incoming.LIVE_EDIT:
                         await self._to_contact(tx, contact, "contact.hint", now)
                     return None
-                alert = await self._open(tx, contact, msg, now)
+                alert = None if msg.panic else await self._hold(tx, contact, msg, now)
+                if alert is None:
+                    alert = await self._open(tx, contact, msg, now)
             else:
                 await self._follow_up(tx, alert, contact, msg, now)
+                # Pressing panic again while no one has acknowledged is a signal: the
+                # next step is paged now rather than when this one's wait runs out.
+                escalate = (
+                    msg.panic
+                    and alert.state is AlertState.TRIGGERED
+                    and await self.alerts.escalate_now(tx, alert.id, now)
+                )
             if msg.what is not Incoming.LIVE_EDIT:
                 await self._to_contact(tx, contact, "contact.received", now)
             # A live location stops updating if its message is deleted: keep it.
@@ -156,7 +176,78 @@ class AlertService:
                     tx, contact.chat_id, message_id=msg.message_id, person_id=contact.id
                 )
             fresh = await self.alerts.get(tx, alert.id)
+        if escalate:
+            await self.tick()
         return fresh
+
+    async def _hold(
+        self, tx: Transaction, contact: Person, msg: ContactMessage, now: datetime
+    ) -> Alert | None:
+        """Plain text soon after a resolution ("thank you") goes first to whoever resolved
+        it, as an alert held at step 0: they make it an alert or close it; if they do
+        neither within the policy's first wait, it pages the policy's step 1 like any
+        other. None when there is no one to hold it for: the caller opens it at once."""
+        if msg.what is not Incoming.TEXT or self.resolved_grace <= timedelta(0):
+            return None
+        previous = await self.alerts.resolved_since(tx, contact.id, now - self.resolved_grace)
+        resolver = (
+            await self.people.get(tx, previous.resolved_by)
+            if previous and previous.resolved_by
+            else None
+        )
+        if previous is None or resolver is None or not pageable([resolver]):
+            return None
+        policy = await self._policy_for(tx, contact)
+        alert_id = await self.alerts.create(
+            tx,
+            contact_id=contact.id,
+            kind=AlertKind.PANIC,
+            policy_id=policy.id,
+            body=msg.text,
+            now=now,
+            next_escalation_at=None,
+        )
+        await self.alerts.add_event(tx, alert_id, "created", now, actor_id=contact.id)
+        created = await self.alerts.get(tx, alert_id)
+        assert created is not None
+        due = now + timedelta(seconds=policy.steps[0].delay_s)
+        # Held before the policy's step 1, which the next escalation pages.
+        await self.alerts.move(
+            tx, created, step=HELD_STEP, pass_=0, now=now, next_escalation_at=due
+        )
+        await self.alerts.add_event(
+            tx, alert_id, "held", now, detail={"prev": previous.id, "name": resolver.name}
+        )
+        row = await self.outbox.send(
+            tx,
+            resolver.chat_id,
+            Notice(
+                "held.page",
+                {
+                    "name": contact.name,
+                    "prev": previous.id,
+                    "id": alert_id,
+                    "text": msg.text,
+                    "time": alert_text.when(due, resolver),
+                },
+                buttons=(
+                    (
+                        Button("button.new_alert", f"new:{alert_id}"),
+                        Button("button.not_alert", f"not:{alert_id}"),
+                    ),
+                ),
+                protect=True,
+                lang=resolver.lang,
+            ),
+            priority=Priority.FIRST_PAGE,
+            person_id=resolver.id,
+            about_id=contact.id,
+        )
+        await self.alerts.add_page(
+            tx, alert_id=alert_id, person_id=resolver.id, pass_=0, step=-1, outbox_id=row, now=now
+        )
+        log.info("alert %d held for the person who resolved alert %d", alert_id, previous.id)
+        return await self.alerts.get(tx, alert_id)
 
     async def _open(
         self, tx: Transaction, contact: Person, msg: ContactMessage, now: datetime
@@ -193,12 +284,19 @@ class AlertService:
         self, tx: Transaction, alert: Alert, contact: Person, msg: ContactMessage, now: datetime
     ) -> None:
         what = {Incoming.LIVE_EDIT: "live_location"}.get(msg.what, msg.what.value)
+        if msg.panic:
+            what = "panic_again"
         detail: dict[str, object] = {"what": what}
         if msg.text:
             detail["text"] = msg.text
+        if msg.file_id:
+            detail["file_id"] = msg.file_id
         if msg.location is not None:
+            detail["lat"], detail["lon"] = msg.location.latitude, msg.location.longitude
             await self.alerts.set_location(tx, alert.id, msg.location)
         recipients = await self._followers(tx, alert)
+        # Who has seen it: someone paged later is sent what they missed with their page.
+        detail["to"] = [p.id for p in recipients]
         relayed: list[int] = []
         for person in recipients:
             row = await self._relay(tx, alert, contact, person, msg)
@@ -213,7 +311,7 @@ class AlertService:
 
     async def _followers(self, tx: Transaction, alert: Alert) -> list[Person]:
         """The acknowledger if there is one, else everyone paged so far."""
-        if alert.ack_by is not None:
+        if alert.state is AlertState.ACKNOWLEDGED and alert.ack_by is not None:
             acker = await self.people.get(tx, alert.ack_by)
             if acker is not None:
                 return [acker]
@@ -224,7 +322,10 @@ class AlertService:
         self, tx: Transaction, alert: Alert, contact: Person, to: Person, msg: ContactMessage
     ) -> int | None:
         params = {"id": alert.id, "name": contact.name}
-        if msg.what is Incoming.TEXT:
+        if msg.panic:
+            key = "followup.panic_again_text" if msg.text else "followup.panic_again"
+            notice = Notice(key, {**params, "text": msg.text}, protect=True, lang=to.lang)
+        elif msg.what is Incoming.TEXT:
             parts = split_text(msg.text)
             if len(parts) > 1:
                 return await self._relay_parts(tx, alert, to, params, parts)
@@ -295,7 +396,11 @@ class AlertService:
 
     @staticmethod
     def _location_notice(
-        alert: Alert, contact_name: str, to: Person, location: Location, live_period: int | None
+        alert: Alert,
+        contact_name: str,
+        to: alert_text.Reader,
+        location: Location,
+        live_period: int | None,
     ) -> Notice:
         """A relayed location; its button names the alert, since a map pin cannot."""
         media: dict[str, object] = {
@@ -365,6 +470,7 @@ class AlertService:
         everyone: list[Person],
         now: datetime,
         priority: Priority,
+        held_by: tuple[str, datetime] | None = None,
     ) -> bool:
         """Apply a plan: note skipped steps, page the step that has people, or go UNANSWERED.
 
@@ -396,7 +502,16 @@ class AlertService:
         if paged is not None:
             chats = [g for g in await self.groups.all(tx) if g.id in paged.groups]
             await self._page(
-                tx, moved, policy, paged.targets, pos, now, priority, "paged", groups=chats
+                tx,
+                moved,
+                policy,
+                paged.targets,
+                pos,
+                now,
+                priority,
+                "paged",
+                groups=chats,
+                held_by=held_by,
             )
             return True
         everyone_staff = pageable(everyone)
@@ -427,7 +542,11 @@ class AlertService:
         priority: Priority,
         event: str,
         groups: list[GroupChat] | None = None,
+        held_by: tuple[str, datetime] | None = None,
     ) -> None:
+        """Page `targets` and `groups`; each page is followed by the rest of a long
+        message and by what the contact sent that its reader has not seen. `held_by`:
+        who had acknowledged it and when, when escalation resumes after them."""
         contact_name = await self._contact_name(tx, alert)
         groups = groups or []
         readers: list[alert_text.Reader] = [*targets, *(GroupReader() for _ in groups)]
@@ -438,6 +557,12 @@ class AlertService:
             body = alert_text.page_body(alert, contact_name, reader, policy)
             if event == "unanswered":
                 body = text("page.unanswered", reader.lang) + "\n\n" + body
+            if held_by is not None:
+                name, since = held_by
+                held = text(
+                    "page.was_held", reader.lang, name=name, time=alert_text.when(since, reader)
+                )
+                body = body + "\n\n" + held
             notice = Notice(
                 "text.block",
                 {"text": body + "\n\n" + text("page.how", reader.lang, id=alert.id)},
@@ -452,22 +577,32 @@ class AlertService:
             )
             sends.append((chat_id, notice, owner))
         rows = await self.outbox.send_many(tx, sends, priority=priority, about_id=alert.contact_id)
-        # The rest of a long message follows each page, after it (bot/alert_text.py).
-        for reader, chat_id, owner, row in zip(readers, chats, owners, rows, strict=True):
-            rest = alert_text.continuations(alert, reader)
-            if rest:
+        followups = [e for e in await self.alerts.events(tx, alert.id) if e.kind == "followup"]
+        seen: dict[int, dict[str, Any]] = {}
+        keys = [("to", p.id) for p in targets] + [("groups", g.id) for g in groups]
+        for reader, chat_id, owner, row, (field, key) in zip(
+            readers, chats, owners, rows, keys, strict=True
+        ):
+            # The rest of a long message follows the page (bot/alert_text.py) ...
+            rest = [
+                Notice("text.block", {"text": t}, protect=True, lang=reader.lang)
+                for t in alert_text.continuations(alert, reader)
+            ]
+            last = await self.outbox.send_after(
+                tx, chat_id, row, rest, priority, owner, about_id=alert.contact_id
+            )
+            # ... then what the contact sent that this reader has not seen.
+            missed = [e for e in followups if key not in e.detail.get(field, [])]
+            if missed:
+                catch_up = self._catch_up(alert, contact_name, missed, followups, reader)
                 await self.outbox.send_after(
-                    tx,
-                    chat_id,
-                    row,
-                    [
-                        Notice("text.block", {"text": t}, protect=True, lang=reader.lang)
-                        for t in rest
-                    ],
-                    priority,
-                    owner,
-                    about_id=alert.contact_id,
+                    tx, chat_id, last, catch_up, priority, owner, about_id=alert.contact_id
                 )
+                for e in missed:
+                    detail = seen.setdefault(e.id, dict(e.detail))
+                    detail[field] = [*detail.get(field, []), key]
+        for event_id, detail in seen.items():
+            await self.alerts.set_event_detail(tx, event_id, detail)
         await self.alerts.add_pages(
             tx,
             alert.id,
@@ -496,6 +631,34 @@ class AlertService:
             pos.pass_,
             pos.step + 1,
         )
+
+    def _catch_up(
+        self,
+        alert: Alert,
+        contact_name: str,
+        missed: list[AlertEvent],
+        followups: list[AlertEvent],
+        reader: alert_text.Reader,
+    ) -> list[Notice]:
+        """A late page's catch-up: the missed follow-ups as text (the voice messages and
+        photos behind a button), then the last location as a pin."""
+        lines = alert_text.catch_up(alert, contact_name, missed, reader)
+        media = alert_text.media_of(followups)
+        blocks = chunk_lines(lines)
+        notices = [
+            Notice("text.block", {"text": b}, protect=True, lang=reader.lang) for b in blocks
+        ]
+        if media:
+            notices[-1] = Notice(
+                "text.block",
+                {"text": blocks[-1]},
+                buttons=((Button("button.media", f"md:{alert.id}", {"n": len(media)}),),),
+                protect=True,
+                lang=reader.lang,
+            )
+        if alert.location is not None and any("lat" in e.detail for e in missed):
+            notices.append(self._location_notice(alert, contact_name, reader, alert.location, None))
+        return notices
 
     async def tick(self) -> int:
         """Escalate every alert whose deadline has passed. Returns how many moved."""
@@ -640,7 +803,12 @@ class AlertService:
                     + "\n\n"
                     + alert_text.page_body(alert, await self._contact_name(tx, alert), acker, None)
                 },
-                buttons=((Button("button.resolve", f"res:{alert.id}"),),),
+                buttons=(
+                    (
+                        Button("button.snooze", f"snz:{alert.id}"),
+                        Button("button.resolve", f"res:{alert.id}"),
+                    ),
+                ),
                 protect=True,
                 lang=acker.lang,
             )
@@ -665,6 +833,7 @@ class AlertService:
             return True
         everyone = await self._staff(tx)
         await self.alerts.add_event(tx, alert.id, "resumed", now)
+        held = (acker.name, alert.ack_at) if acker is not None and alert.ack_at else None
         return await self._enter(
             tx,
             alert,
@@ -673,6 +842,7 @@ class AlertService:
             everyone,
             now,
             Priority.ESCALATION,
+            held_by=held,
         )
 
     # -- responders and coordinators -----------------------------------------------------
@@ -762,7 +932,10 @@ class AlertService:
         *,
         reply: bool,
         group_chat: int | None = None,
+        ask_note: bool = False,
     ) -> Alert:
+        """Close the alert. `ask_note`: it was closed by a button, with no note, so the
+        presser is asked, in private, for one (a typed reply, or No note)."""
         await self.visible_alert(actor, alert_id, group_chat=group_chat)
         note = " ".join(note.split()) if note else None
         if note and len(note) > MAX_NOTE:
@@ -801,8 +974,150 @@ class AlertService:
                     Notice("alert.resolved_by_you", {"id": alert.id}, lang=actor.lang),
                     person_id=actor.id,
                 )
+            if ask_note and not note:
+                await self.drafts.drop(tx, actor.id, NOTE_DRAFT)
+                await self.drafts.add(tx, actor.id, NOTE_DRAFT, {"alert": alert.id}, now)
+                await self.outbox.send(
+                    tx,
+                    actor.chat_id,
+                    Notice(
+                        "resolve.ask_note",
+                        {"id": alert.id},
+                        buttons=((Button("button.no_note", f"nn:{alert.id}"),),),
+                        lang=actor.lang,
+                    ),
+                    person_id=actor.id,
+                )
         log.info("alert %d resolved by person %d", alert_id, actor.id)
         return resolved
+
+    async def typed_note(self, actor: Person, typed: str) -> bool:
+        """Staff's plain text: the note for the alert they just resolved by button, if
+        they were asked for one (within NOTE_WAIT). False if it was not that."""
+        now = self.clock.now()
+        found = await self.drafts.latest(self.db, actor.id, NOTE_DRAFT, now - NOTE_WAIT)
+        if found is None:
+            return False
+        note = " ".join(typed.split())
+        if len(note) > MAX_NOTE:
+            raise InvalidInput("alert.note_too_long", max=MAX_NOTE)
+        draft_id, data = found
+        async with self.db.transaction() as tx:
+            if await self.drafts.take(tx, draft_id, NOTE_DRAFT, actor.id) is None:
+                return False
+            alert = await self.alerts.get(tx, int(data["alert"]))
+            if alert is None or not await self.alerts.set_resolution(tx, alert.id, note):
+                return False
+            await self.alerts.add_event(
+                tx,
+                alert.id,
+                "note",
+                now,
+                actor_id=actor.id,
+                detail={"name": actor.name, "note": note},
+            )
+            resolved = await self.alerts.get(tx, alert.id)
+            assert resolved is not None
+            resolver = (
+                await self.people.get(tx, resolved.resolved_by) if resolved.resolved_by else None
+            )
+            await self._edit_pages(
+                tx,
+                resolved,
+                "page.resolved_note",
+                resolver or actor,
+                resolved.resolved_at or now,
+                resolve_button=False,
+                note=note,
+            )
+            await self.outbox.tell(tx, actor, "resolve.note_added", id=alert.id)
+        return True
+
+    async def no_note(self, actor: Person, alert_id: int) -> None:
+        async with self.db.transaction() as tx:
+            await self.drafts.drop(tx, actor.id, NOTE_DRAFT)
+            await self.outbox.tell(tx, actor, "resolve.no_note", id=alert_id)
+
+    async def snooze(self, actor: Person, alert_id: int) -> str:
+        """The acknowledger is still on it: the reminder comes again one ack timeout from
+        now, and escalation waits. Returns the wait, for the answer."""
+        alert = await self.visible_alert(actor, alert_id)
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            policy = await self.policies.get(tx, alert.policy_id) or await self.policies.default(tx)
+            wait = timedelta(seconds=policy.ack_timeout_s)
+            if not await self.alerts.snooze(tx, alert.id, actor.id, now + wait):
+                raise InvalidInput("alert.snooze_not_yours", id=alert.id)
+            shown = alert_text.ago(wait)
+            await self.alerts.add_event(
+                tx,
+                alert.id,
+                "snoozed",
+                now,
+                actor_id=actor.id,
+                detail={"name": actor.name, "wait": shown},
+            )
+        return shown
+
+    async def release_held(self, actor: Person, alert_id: int) -> None:
+        """ "New alert" on a held message: the policy pages its step 1 now."""
+        await self.visible_alert(actor, alert_id)
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            alert = await self.alerts.get(tx, alert_id)
+            if (
+                alert is None
+                or alert.state is not AlertState.TRIGGERED
+                or alert.step != HELD_STEP
+                or not await self.alerts.escalate_now(tx, alert.id, now)
+            ):
+                raise InvalidInput("held.not_held", id=alert_id)
+            await self.alerts.add_event(
+                tx, alert.id, "released", now, actor_id=actor.id, detail={"name": actor.name}
+            )
+        await self.tick()
+
+    async def dismiss_held(self, actor: Person, alert_id: int) -> None:
+        """ "Not an alert" on a held message: it is closed, and no one else is paged."""
+        alert = await self.visible_alert(actor, alert_id)
+        if alert.state is not AlertState.TRIGGERED or alert.step != HELD_STEP:
+            raise InvalidInput("held.not_held", id=alert_id)
+        now = self.clock.now()
+        async with self.db.transaction() as tx:
+            if not await self.alerts.resolve(tx, alert.id, actor.id, now, None):
+                raise InvalidInput("held.not_held", id=alert_id)
+            await self.alerts.add_event(
+                tx, alert.id, "dismissed", now, actor_id=actor.id, detail={"name": actor.name}
+            )
+            resolved = await self.alerts.get(tx, alert.id)
+            assert resolved is not None
+            await self._edit_pages(tx, resolved, "page.resolved", actor, now, resolve_button=False)
+
+    async def send_media(
+        self, actor: Person, alert_id: int, *, group_chat: int | None = None
+    ) -> None:
+        """The alert's voice messages and photos, relayed again to `actor` in private."""
+        alert = await self.visible_alert(actor, alert_id, group_chat=group_chat)
+        async with self.db.transaction() as tx:
+            media = alert_text.media_of(await self.alerts.events(tx, alert.id))
+            if not media:
+                await self.outbox.tell(tx, actor, "media.none", id=alert.id)
+                return
+            contact_name = await self._contact_name(tx, alert)
+            for event in media:
+                await self.outbox.send(
+                    tx,
+                    actor.chat_id,
+                    Notice(
+                        "followup.media",
+                        {"id": alert.id, "name": contact_name},
+                        protect=True,
+                        lang=actor.lang,
+                        media={"type": event.detail["what"], "file_id": event.detail["file_id"]},
+                    ),
+                    person_id=actor.id,
+                    about_id=alert.contact_id,
+                )
 
     async def _edit_pages(
         self,
@@ -899,6 +1214,19 @@ class AlertService:
                 actor,
             )
             await self._send_long(tx, actor, body.split("\n"))
+            media = alert_text.media_of(events)
+            if media:
+                await self.outbox.send(
+                    tx,
+                    actor.chat_id,
+                    Notice(
+                        "timeline.media",
+                        {"id": alert.id, "n": len(media)},
+                        buttons=((Button("button.media", f"md:{alert.id}", {"n": len(media)}),),),
+                        lang=actor.lang,
+                    ),
+                    person_id=actor.id,
+                )
 
     async def _send_long(self, tx: Transaction, actor: Person, lines: list[str]) -> None:
         await self.outbox.tell_lines(tx, actor, lines)

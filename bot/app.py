@@ -15,7 +15,7 @@ from bot.update_guard import GuardedUpdatesRequest, SkippedUpdates
 from config import Settings
 from storage.keyring import KeyRing
 from storage.lock import DataDirLock
-from storage.models import Person
+from storage.models import Person, Role
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +109,12 @@ def build_application(
                 _tick, interval=TICK_SECONDS, first=TICK_SECONDS, name="tick"
             )
         log.info("nabat ready as @%s", username)
+        # Nobody can invite anyone from Telegram until a coordinator exists: say how.
+        if not await services.people.people.count_with_role(services.db, Role.COORDINATOR):
+            log.warning(
+                "no coordinator yet: run `nabat invite --role coordinator --name NAME` "
+                "in another terminal (same settings) and open the link it prints"
+            )
 
     async def post_shutdown(app: NabatApp) -> None:
         services = app.bot_data.services

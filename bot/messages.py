@@ -143,7 +143,7 @@ CATALOGUE: dict[str, str] = {
     "page.from": N_("From: {name}"),
     "page.text": N_("Message: {text}"),
     "page.no_text": N_("Message: (none)"),
-    "page.text_cut": N_("(The message goes on in {n} more messages below.)"),
+    "page.text_cut": N_("(The message continues below: {n} more.)"),
     "page.continued": N_("Alert #{id}, the message goes on ({part} of {parts}):\n{text}"),
     "page.location": N_("Location: {lat:.5f}, {lon:.5f}{live}"),
     "page.location.live": N_(" (live)"),
@@ -154,14 +154,54 @@ CATALOGUE: dict[str, str] = {
     "page.unanswered": N_("UNANSWERED: no one has acknowledged this alert. Everyone is paged."),
     "page.reminder": N_(
         "REMINDER: you acknowledged this alert {ago} ago and it is not resolved. "
-        "Resolve it, or escalation resumes in {timeout}."
+        "Resolve it, or press Still on it; otherwise escalation resumes in {timeout}."
     ),
+    "page.was_held": N_(
+        "Acknowledged by {name} at {time}, but not resolved in time: paging again."
+    ),
+    "button.snooze": N_("Still on it"),
+    "alert.snoozed": N_("Noted: you will be reminded about alert #{id} again in {wait}."),
+    "alert.snooze_not_yours": N_(
+        "Only whoever acknowledged alert #{id} can say they are still on it."
+    ),
+    # After a resolution: a contact's next words go first to whoever resolved it.
+    "held.page": N_(
+        "{name} wrote after alert #{prev} was resolved (now alert #{id}):\n{text}\n\n"
+        "If they need help, press New alert: the escalation policy pages at once. If not, "
+        "press Not an alert. If you do neither, it becomes an alert at {time}."
+    ),
+    "button.new_alert": N_("New alert"),
+    "button.not_alert": N_("Not an alert"),
+    "held.released": N_("Alert #{id} is now an alert: its escalation policy is paging."),
+    "held.dismissed": N_("Alert #{id} is closed: not an alert."),
+    "held.not_held": N_("Alert #{id} is already an alert, or closed."),
+    # Resolving by button asks for a note.
+    "resolve.ask_note": N_(
+        "Alert #{id} is resolved. What happened? Reply with a short note for the record, "
+        "or press No note."
+    ),
+    "button.no_note": N_("No note"),
+    "resolve.note_added": N_("Note added to alert #{id}."),
+    "resolve.no_note": N_("Alert #{id} is resolved, without a note."),
+    # What a contact sent before someone was paged, sent with their page.
+    "catchup.header": N_("What {name} sent on alert #{id} before this page:"),
+    "catchup.text": N_("{time}: {text}"),
+    "catchup.location": N_("{time}: location {lat:.5f}, {lon:.5f} {map}"),
+    "catchup.voice": N_("{time}: a voice message"),
+    "catchup.photo": N_("{time}: a photo {text}"),
+    "catchup.panic_again": N_("{time}: pressed panic again {text}"),
+    "catchup.media_hint": N_("Press the button below for the voice messages and photos."),
+    "button.media": N_("Voice and photos ({n})"),
+    "media.none": N_("Alert #{id} has no voice messages or photos."),
+    "timeline.media": N_("Alert #{id}: {n} voice messages or photos from the contact."),
     "page.acked": N_("Acknowledged by {name} at {time}."),
     "page.resolved": N_("Resolved by {name} at {time}."),
     "page.resolved_note": N_("Resolved by {name} at {time}: {note}"),
     "followup.text": N_("Follow-up on alert #{id} from {name}:\n{text}"),
     "followup.text_part": N_("Follow-up on alert #{id} from {name} ({part} of {parts}):\n{text}"),
     "followup.media": N_("Follow-up on alert #{id} from {name}"),
+    "followup.panic_again": N_("{name} pressed panic again on alert #{id}."),
+    "followup.panic_again_text": N_("{name} pressed panic again on alert #{id}:\n{text}"),
     "followup.location_button": N_("Alert #{id}: {name}"),
     "button.ack": N_("Acknowledge"),
     "button.resolve": N_("Resolve"),
@@ -203,6 +243,12 @@ CATALOGUE: dict[str, str] = {
     "timeline.reminder": N_("acknowledgement timed out: reminded {name}"),
     "timeline.resumed": N_("acknowledgement timed out again: escalation resumed from step 1"),
     "timeline.followup": N_("follow-up ({what})"),
+    "timeline.followup_content": N_("follow-up ({what}): {content}"),
+    "timeline.held": N_("written after alert #{prev} was resolved: held for {name} first"),
+    "timeline.released": N_("made a new alert by {name}"),
+    "timeline.dismissed": N_("closed as not an alert by {name}"),
+    "timeline.snoozed": N_("{name} is still on it: reminder in {wait}"),
+    "timeline.note": N_("note by {name}: {note}"),
     "timeline.resolved": N_("resolved by {name}"),
     "timeline.policy_changed": N_(
         "escalation policy '{policy}' changed: restarted from its step 1"
@@ -218,6 +264,7 @@ CATALOGUE: dict[str, str] = {
     "what.live_location": N_("live location"),
     "what.voice": N_("voice"),
     "what.photo": N_("photo"),
+    "what.panic_again": N_("pressed panic again"),
     # Time zones, on-call, shifts.
     "tz.set": N_("Your time zone is now {tz}. It is {local} there."),
     "tz.unknown": N_(
@@ -263,7 +310,10 @@ CATALOGUE: dict[str, str] = {
         "or give the end as 2026-03-05 21:00."
     ),
     "rota.bad_time": N_("'{given}' is not a time. Write it as 2026-03-05 09:00, or now."),
-    "rota.bad_every": N_("'{given}' is not a shift length. Use 8h, 1d, 1w or 2w."),
+    "rota.bad_every": N_(
+        "'{given}' is not a shift length. Write a whole number and h, d or w: 1h to 672h, "
+        "1d to 366d or 1w to 52w, e.g. 8h, 1d or 2w."
+    ),
     "rota.person_unknown": N_(
         "No responder or coordinator matches '{ref}'. /people lists everyone."
     ),
@@ -292,12 +342,14 @@ CATALOGUE: dict[str, str] = {
     ),
     "wizard.people": N_(
         "Step 5 of 5: who takes turns, in order? Press names in the order of their turns "
-        "(press again to take someone out), then Done. Chosen: {order}."
+        "(press again to take someone out), then Done; or reply with the names in order, "
+        "like: Anna, #7. Chosen: {order}."
     ),
     "wizard.members": N_(
         "Who takes turns in {name}, in order? Now: {order}.\n"
         "Press a name to add them at the end, or a numbered one to take them out; "
-        "Start over to press the whole order again. Then Done."
+        "Start over to press the whole order again. Then Done. Or reply with the whole "
+        "order, like: Boris, Anna, #7."
     ),
     "wizard.pick_rotation": N_("Which rotation? Press one, or reply with its name."),
     "button.start_over": N_("Start over"),
@@ -388,6 +440,28 @@ CATALOGUE: dict[str, str] = {
         "{name} cannot be reached (blocked the bot or left Telegram). Pages skip them until "
         "they write to the bot again. Rotations that depend on them: {rotations}."
     ),
+    "rota.on_call_now": N_("You are on call now in {rotation} until {until}."),
+    "rota.person_twice": N_("'{ref}' is named twice. Name each person once."),
+    "rota.until_too_long": N_(
+        "'{given}' is too long: a length after + is at most {max}. "
+        "For a later end, give it as a time, like 2026-03-05 21:00."
+    ),
+    "swap.responders_only": N_(
+        "/swap is for responders, to offer a window of their own shifts for someone else "
+        "to take. To change who is on call, use /override."
+    ),
+    "wizard.start_passed": N_("That time has passed. Press a later one, or reply with a time."),
+    "wizard.more_typed": N_("{hidden} more are not shown as buttons: reply by typing instead."),
+    "enrol.ask_tz": N_(
+        "Which time zone are you in? I show you every time in it (now {tz}). Press yours "
+        "below, or send /tz <zone>, e.g. /tz Asia/Vladivostok."
+    ),
+    "policy.updated_one": N_(
+        "Policy {name} updated. Its open alert starts again from the new step 1."
+    ),
+    "policy.updated_many": N_(
+        "Policy {name} updated. Its {restarted} open alerts start again from the new step 1."
+    ),
     # Escalation policies (coordinators).
     "policy.none": N_("No policies."),
     "policy.line": N_("#{id} {name}{default}: repeat {repeat}, acknowledgement timeout {ack}"),
@@ -397,9 +471,7 @@ CATALOGUE: dict[str, str] = {
     "target.all_coordinators": N_("all coordinators"),
     "target.none": N_("no one (passed at once; change it with /policy step)"),
     "policy.preview": N_("Policy {name} after this change:"),
-    "policy.updated": N_(
-        "Policy {name} updated. Open alerts restarted at its new step 1: {restarted}."
-    ),
+    "policy.updated": N_("Policy {name} updated. No open alerts were affected."),
     "policy.unknown": N_("There is no policy '{name}'. Send /policy to list them."),
     "policy.step_usage": N_(
         "Usage: /policy step <policy> | <step number> | <wait> | <targets>\n"

@@ -2,7 +2,8 @@
 
 Coordinators change the rota with a command that shows the result (the next two weeks of
 shifts) and waits for **Confirm**; the pending change is a draft row, so the button
-carries only its id. Every change is audited and followed by a coverage check.
+carries only its id. Every change is audited and followed by a coverage check, and
+whoever it puts on call at once is told so in the change's transaction.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from bot.errors import InvalidInput, NotAllowed, NotFound
 from bot.messages import chunk_lines, text
 from bot.outbox import Outbox
 from bot.parsing import quoted, whole_number
-from config.durations import parse_duration
+from config.durations import MAX_DURATION, DurationTooLong, format_duration, parse_duration
 from storage.audit import AuditRepo
 from storage.db import Database, Transaction
 from storage.drafts import DraftRepo
@@ -28,6 +29,10 @@ from storage.people import PeopleRepo
 from storage.rota import RotaRepo
 
 log = logging.getLogger(__name__)
+
+# Told in a confirmed change's transaction: the rotation, who was on call just before the
+# change, and now (RotaWatch.now_on_call tells whoever is on call at once because of it).
+OnCallChanged = Callable[[Transaction, int, frozenset[int], datetime], Awaitable[object]]
 
 PREVIEW = timedelta(days=14)
 DRAFT_TTL = timedelta(hours=24)
@@ -67,6 +72,17 @@ def find_person(people: list[Person], ref: str) -> Person:
     return match[0]
 
 
+def find_people(people: list[Person], raw: str) -> tuple[int, ...]:
+    """'Anna, #7, Boris': each as `find_person` reads it, in the order written, once."""
+    found: list[int] = []
+    for ref in raw.split(","):
+        person = find_person(people, ref)
+        if person.id in found:
+            raise InvalidInput("rota.person_twice", ref=quoted(ref.strip(), NAME_MAX))
+        found.append(person.id)
+    return tuple(found)
+
+
 def parse_zone(raw: str) -> str:
     """An IANA zone name in any case, e.g. 'Europe/Moscow', spelled as tzdata spells it."""
     name = rota.zone_name(raw)
@@ -101,6 +117,10 @@ def parse_until(raw: str, start: datetime, tz: str, now: datetime) -> datetime:
         return parse_local(value, tz, now)
     try:
         return start + parse_duration(value[1:])
+    except DurationTooLong:
+        raise InvalidInput(
+            "rota.until_too_long", given=quoted(value, 20), max=format_duration(MAX_DURATION)
+        ) from None
     except ValueError:
         raise InvalidInput("rota.bad_until", given=quoted(value, 20)) from None
 
@@ -148,6 +168,7 @@ class RotaService:
         self.clock = clock
         # Run after every confirmed change (the coverage-gap report).
         self.after_change: list[Callable[[], Awaitable[object]]] = []
+        self.on_call_changed: list[OnCallChanged] = []
 
     # -- anyone on staff -----------------------------------------------------------------
 
@@ -264,7 +285,7 @@ class RotaService:
         now = self.clock.now()
         start = parse_local(first, tz, now)
         staff = await self.people.staff(self.db)
-        members = tuple(find_person(staff, ref).id for ref in who.split(","))
+        members = find_people(staff, who)
         if await self.repo.by_name(self.db, name) is not None:
             raise InvalidInput("rotation.exists", name=name)
         candidate = self._rotation(0, name, tz, unit, length, start, members)
@@ -289,7 +310,7 @@ class RotaService:
         name, who = parts(raw, 2, "rotation.members_usage")
         current = await self.find_rotation(name)
         staff = await self.people.staff(self.db)
-        members = tuple(find_person(staff, ref).id for ref in who.split(","))
+        members = find_people(staff, who)
         candidate = self._rotation(
             current.id,
             current.name,
@@ -396,6 +417,7 @@ class RotaService:
                     participants=tuple(data["participants"]),
                     now=now,
                 )
+                await self._tell_on_call(tx, rid, frozenset(), now)
                 await self.audit.record(
                     tx,
                     actor_id=actor.id,
@@ -408,7 +430,10 @@ class RotaService:
                 current = await self.repo.rotation(tx, data["id"])
                 if current is None:
                     raise NotFound("draft.gone")
+                overrides = await self.repo.overrides(tx, current.id, ending_after=now)
+                before = rota.on_call(current, overrides, now)
                 await self.repo.set_members(tx, current.id, tuple(data["participants"]))
+                await self._tell_on_call(tx, current.id, before, now)
                 await self.audit.record(
                     tx,
                     actor_id=actor.id,
@@ -430,6 +455,7 @@ class RotaService:
                 existing = await self.repo.overrides(tx, new.rotation_id, ending_after=now)
                 await self._check_conflicts(existing, new)
                 await self._check_still_applies(tx, kind, data)
+                before = await self._on_call(tx, new.rotation_id, existing, now)
                 oid = await self.repo.add_override(
                     tx,
                     rotation_id=new.rotation_id,
@@ -441,6 +467,7 @@ class RotaService:
                     created_by=actor.id,
                     now=now,
                 )
+                await self._tell_on_call(tx, new.rotation_id, before, now)
                 await self.audit.record(
                     tx,
                     actor_id=actor.id,
@@ -477,7 +504,7 @@ class RotaService:
     async def request_swap(self, actor: Person, raw: str) -> None:
         """A responder offers a window of their own shifts for someone else to take."""
         if not actor.has(Role.RESPONDER):
-            raise NotAllowed("error.not_allowed")
+            raise NotAllowed("swap.responders_only")
         name, start_raw, end_raw = parts(raw, 3, "swap.usage")
         current = await self.find_rotation(name)
         now = self.clock.now()
@@ -572,6 +599,7 @@ class RotaService:
             )
             existing = await self.repo.overrides(tx, swap.rotation_id, ending_after=now)
             await self._check_conflicts(existing, new)
+            before = await self._on_call(tx, swap.rotation_id, existing, now)
             oid = await self.repo.add_override(
                 tx,
                 rotation_id=new.rotation_id,
@@ -585,6 +613,7 @@ class RotaService:
             )
             if not await self.repo.take_swap(tx, swap_id, actor.id, oid):
                 raise InvalidInput("swap.gone", id=swap_id)
+            await self._tell_on_call(tx, swap.rotation_id, before, now)
             await self.audit.record(
                 tx,
                 actor_id=actor.id,
@@ -620,6 +649,19 @@ class RotaService:
     def _coordinator(self, actor: Person) -> None:
         if not actor.has(Role.COORDINATOR):
             raise NotAllowed("error.not_allowed")
+
+    async def _on_call(
+        self, tx: Transaction, rotation_id: int, overrides: list[rota.Override], now: datetime
+    ) -> frozenset[int]:
+        """Who is on call in the rotation now, before a change to it is written."""
+        current = await self.repo.rotation(tx, rotation_id)
+        return frozenset() if current is None else rota.on_call(current, overrides, now)
+
+    async def _tell_on_call(
+        self, tx: Transaction, rotation_id: int, before: frozenset[int], now: datetime
+    ) -> None:
+        for hook in self.on_call_changed:
+            await hook(tx, rotation_id, before, now)
 
     async def find_rotation(self, name: str) -> rota.Rotation:
         """The rotation called `name`, or NotFound saying how to list them."""
@@ -703,9 +745,14 @@ class RotaService:
         now = self.clock.now()
         everyone = {p.id: p for p in staff}
         start, end = window if window else (now, now + PREVIEW)
-        start = max(start, now) if window is None else start
+        # Times show to the minute, so the list ends on a whole one: ending seconds after a
+        # handoff (now is rarely a whole minute) listed those seconds as one more shift,
+        # "01:20 - 01:20".
+        end = min(end, start + PREVIEW)
+        if end.replace(second=0, microsecond=0) > start:
+            end = end.replace(second=0, microsecond=0)
         lines = [text(key, actor.lang, name=r.name, tz=r.tz)]
-        for seg in rota.coverage(r, overrides, start, min(end, start + PREVIEW)):
+        for seg in rota.coverage(r, overrides, start, end):
             lines.append(
                 text(
                     "rota.segment",
@@ -753,7 +800,9 @@ class RotaService:
 
 
 __all__ = [
+    "OnCallChanged",
     "RotaService",
+    "find_people",
     "find_person",
     "parse_every",
     "parse_local",

@@ -202,8 +202,9 @@ class Outbox:
         expires: datetime | None = None,
         *,
         about_id: int | None = None,
-    ) -> None:
-        """Queue `parts` to follow the message of row `after`, in order."""
+    ) -> int:
+        """Queue `parts` to follow the message of row `after`, in order; return the row
+        of the last part (`after` itself when there are none)."""
         now = now or self._clock.now()
         # Each part waits for the one before it (ref_id), so they arrive in order, and
         # fails with it if it fails for good.
@@ -222,6 +223,7 @@ class Outbox:
             )
             assert after_row is not None
             after = after_row
+        return after
 
     async def tell(
         self,

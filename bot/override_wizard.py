@@ -20,7 +20,7 @@ from bot.clock import Clock
 from bot.errors import InvalidInput, NotFound
 from bot.oncall import RotaService, find_person, parse_local, parse_until
 from bot.rota_wizard import responders
-from bot.wizard import Screen, button, grid, keyed
+from bot.wizard import Screen, button, capped, grid, keyed
 from storage.db import Database
 from storage.models import Button, Person
 from storage.people import PeopleRepo
@@ -65,9 +65,9 @@ class OverrideFlow:
     async def screen(self, actor: Person, draft_id: int, data: dict[str, Any]) -> Screen:
         step = data["step"]
         if step == "rotation":
-            rotations = await self.service.repo.rotations(self.db)
+            rotations, hidden = capped(await self.service.repo.rotations(self.db))
             choices = grid((button(draft_id, "ro", r.id, r.name) for r in rotations), 2)
-            return Screen("override.w_rotation", {}, choices)
+            return Screen("override.w_rotation", {}, choices, hidden)
         current = await self._rotation(data)
         staff = {p.id: p for p in await self.people.staff(self.db)}
         params: dict[str, Any] = {"name": current.name, "tz": actor.tz}
@@ -82,20 +82,20 @@ class OverrideFlow:
             return Screen("override.w_kind", params, rows)
         kind = rota.OverrideKind(data["kind"])
         if step == "who":
-            candidates = (
+            candidates, hidden = capped(
                 [staff[p] for p in current.participants if p in staff]
                 if kind is rota.OverrideKind.REMOVE
                 else await responders(self.people, self.db)
             )
             rows = grid((button(draft_id, "pp", p.id, p.name) for p in candidates), 2)
-            return Screen(f"override.w_who_{kind.value}", params, rows)
+            return Screen(f"override.w_who_{kind.value}", params, rows, hidden)
         params["person"] = self._name(staff, data["person"])
         if step == "for":
-            candidates = [
-                staff[p] for p in current.participants if p in staff and p != data["person"]
-            ]
+            candidates, hidden = capped(
+                [staff[p] for p in current.participants if p in staff and p != data["person"]]
+            )
             rows = grid((button(draft_id, "pp", p.id, p.name) for p in candidates), 2)
-            return Screen("override.w_for", params, rows)
+            return Screen("override.w_for", params, rows, hidden)
         if step == "from":
             rows = [(keyed(draft_id, "fr", 0, "button.now"),)]
             affected = self._affected(data)

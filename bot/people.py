@@ -7,6 +7,7 @@ queues its replies through the outbox in the same transaction as the change.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -29,6 +30,8 @@ log = logging.getLogger(__name__)
 
 MAX_NAME = 64
 DEFAULT_LANG = "en"
+# Time zones offered as buttons to staff as they enrol (the rest are typed with /tz).
+ZONES_OFFERED = 8
 
 
 class EnrolOutcome(Enum):
@@ -69,6 +72,14 @@ def _telegram_name(raw: str) -> str:
     return " ".join(kept.split())[:MAX_NAME] or "?"
 
 
+def common_zones(zones: list[str], limit: int = ZONES_OFFERED) -> list[str]:
+    """The zones an organisation uses (one entry per rotation or person), most used
+    first, then UTC: what a newcomer is offered."""
+    used = Counter(z for z in zones if z != "UTC")
+    ranked = sorted(used, key=lambda z: (-used[z], z))
+    return [*ranked[: limit - 1], "UTC"]
+
+
 def role_names(person: Person) -> str:
     return ", ".join(r.value for r in Role if r in person.roles)
 
@@ -106,6 +117,8 @@ class PeopleService:
         self.on_removed: list[Callable[[Transaction, int], Awaitable[list[str]]]] = []
         # Called after a removal that changed a policy (the coverage check).
         self.after_change: list[Callable[[], Awaitable[object]]] = []
+        # The time zones of the rotations (services.py): offered at enrolment.
+        self.rotation_zones: list[Callable[[Transaction], Awaitable[list[str]]]] = []
 
     # -- who is this -------------------------------------------------------------------
 
@@ -240,13 +253,30 @@ class PeopleService:
                 now=now,
                 detail={"invitation": inv.id, "role": inv.role.value, "name": person.name},
             )
-            await self._say(
-                tx,
-                person,
-                Notice(f"welcome.{inv.role.value}", {"name": person.name}, lang=person.lang),
-            )
+            welcome = Notice(f"welcome.{inv.role.value}", {"name": person.name}, lang=person.lang)
+            if existing is None and person.is_staff:
+                welcome = await self._ask_zone(tx, person, welcome)
+            await self._say(tx, person, welcome)
         log.info("person %d enrolled as %s", person.id, inv.role.value)
         return EnrolOutcome.ENROLLED, person
+
+    async def _ask_zone(self, tx: Transaction, person: Person, welcome: Notice) -> Notice:
+        """The welcome of someone new on staff, asking their time zone: every time the bot
+        shows them is in it. A contact is asked nothing."""
+        zones = [z for hook in self.rotation_zones for z in await hook(tx)]
+        zones += [p.tz for p in await self.people.staff(tx) if p.id != person.id]
+        offered = common_zones(zones)
+        question = "\n\n".join(
+            [
+                text(welcome.key, person.lang, **welcome.params),
+                text("enrol.ask_tz", person.lang, tz=person.tz),
+            ]
+        )
+        buttons = tuple(
+            tuple(Button("button.raw", f"tz:{z}", {"label": z}) for z in offered[i : i + 2])
+            for i in range(0, len(offered), 2)
+        )
+        return Notice("text.block", {"text": question}, buttons=buttons, lang=person.lang)
 
     # -- coordinators' views -----------------------------------------------------------
 

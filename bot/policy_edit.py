@@ -195,7 +195,10 @@ class PolicyService:
                 detail={"policy": current.name, "steps": len(steps)},
             )
             restarted = await self.on_policy_changed(tx, current.id, now)
-            await self._say(tx, actor, "policy.updated", name=current.name, restarted=restarted)
+            key = {0: "policy.updated", 1: "policy.updated_one"}.get(
+                restarted, "policy.updated_many"
+            )
+            await self._say(tx, actor, key, name=current.name, restarted=restarted)
         for hook in self.after_change:
             await hook()
 

@@ -71,6 +71,10 @@ def _zone(tz: str, field: str = "tz") -> ZoneInfo:
         raise ValueError(f"{field}: needs an IANA time zone name, got {tz!r}")
     if len(tz) > ZONE_NAME_MAX:
         raise ValueError(f"{field}: unknown time zone {tz[:ZONE_NAME_MAX]!r}...")
+    if tz.casefold() in _NOT_PLACES:
+        raise ValueError(
+            f"{field}: {tz!r} is not a place's time zone; name one, like Europe/Moscow"
+        )
     try:
         return ZoneInfo(tz)  # ZoneInfo caches by key, so repeated lookups are cheap
     except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
@@ -79,10 +83,20 @@ def _zone(tz: str, field: str = "tz") -> ZoneInfo:
         raise ValueError(f"{field}: unknown time zone {tz!r}") from exc
 
 
+# Listed by available_timezones() on some systems, but not places: "localtime" is the
+# server's own setting (it would reveal it, and change with it), "Factory" means "unset",
+# "posixrules" is a template.
+_NOT_PLACES = frozenset({"localtime", "factory", "posixrules"})
+
+
 @cache
 def _known_zones() -> dict[str, str]:
     # Read once: available_timezones() walks tzdata on every call.
-    return {name.casefold(): name for name in available_timezones()}
+    return {
+        name.casefold(): name
+        for name in available_timezones()
+        if name.casefold() not in _NOT_PLACES
+    }
 
 
 def zone_name(raw: str) -> str | None:
@@ -138,7 +152,9 @@ class Rotation:
         if isinstance(self.length, bool) or not isinstance(self.length, int):
             raise ValueError(f"length: needs a whole number, got {self.length!r}")
         if not 1 <= self.length <= most:
-            raise ValueError(f"length: a shift lasts 1 to {most} {unit}, got {self.length}")
+            raise ValueError(
+                f"length: write a whole number of {unit} from 1 to {most}, not {self.length}"
+            )
         participants = tuple(self.participants)
         repeated = sorted({p for p in participants if participants.count(p) > 1})
         if repeated:

@@ -1,7 +1,8 @@
 """What the rota needs watching for: shift reminders, handoffs, and coverage gaps.
 
 Runs from the scheduler's tick about once a minute; every notice is claimed by a key in
-`notices_sent` first, so a restart or an overlapping tick sends none twice.
+`notices_sent` first, so a restart or an overlapping tick sends none twice. A confirmed
+rota change also calls `now_on_call`, so whoever it puts on call at once hears it then.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from bot.outbox import Outbox
 from storage.alerts import AlertRepo
 from storage.db import Database, Transaction, to_db_time
 from storage.groups import GroupRepo
-from storage.models import Person, Priority, Role, Target, TargetKind
+from storage.models import Alert, Person, Priority, Role, Target, TargetKind
 from storage.people import PeopleRepo
 from storage.policies import PolicyRepo
 from storage.rota import RotaRepo
@@ -155,20 +156,64 @@ class RotaWatch:
                     before=self._names(before, by_id, person),
                 )
             ]
-            for alert in open_alerts:
-                holder = by_id[alert.ack_by].name if alert.ack_by in by_id else None
-                lines.append(
-                    text(
-                        "rota.handoff_alert" if holder else "rota.handoff_alert_open",
-                        person.lang,
-                        id=alert.id,
-                        kind=text(f"kind.{alert.kind.value}", person.lang),
-                        name=holder or "",
-                    )
-                )
-            if not open_alerts:
-                lines.append(text("rota.handoff_no_alerts", person.lang))
+            lines += self._alert_lines(open_alerts, by_id, person)
             await self._send(tx, person, "text.block", text="\n".join(lines))
+
+    async def now_on_call(
+        self, tx: Transaction, rotation_id: int, before: frozenset[int], now: datetime
+    ) -> None:
+        """A confirmed change (a rotation, its people, an override, a swap) puts someone on
+        call at once: tell them now, in the change's transaction, not at a handoff that
+        may lie in the past (a first handoff at 09:00 confirmed at 11:00) and never come.
+
+        Their handoff notice for the same moment is claimed too, so the tick does not say
+        it again; whoever went off call still hears the handoff from the tick."""
+        r = await self.repo.rotation(tx, rotation_id)
+        if r is None:
+            return
+        overrides = await self.repo.overrides(tx, r.id, ending_after=now - HANDOFF_GRACE)
+        # The segment holding now, as the tick's own window cuts it (same notice key).
+        current = rota.coverage(r, overrides, now - HANDOFF_GRACE, now + timedelta(seconds=1))[-1]
+        by_id = {p.id: p for p in await self.people.staff(tx)}
+        open_alerts = await self.alerts.open_alerts(tx)
+        for pid in sorted(current.people - before):
+            person = by_id.get(pid)
+            if person is None:
+                continue
+            key = f"handoff:{r.id}:{to_db_time(current.start)}:{pid}"
+            if not await self.repo.claim_notice(tx, key, now):
+                continue
+            stretch = rota.next_shifts(r, overrides, pid, now, 1)
+            until = stretch[0][1] if stretch else now
+            lines = [
+                text(
+                    "rota.on_call_now",
+                    person.lang,
+                    rotation=r.name,
+                    until=rota.describe_local(until, person.tz),
+                ),
+                *self._alert_lines(open_alerts, by_id, person),
+            ]
+            await self._send(tx, person, "text.block", text="\n".join(lines))
+
+    @staticmethod
+    def _alert_lines(
+        open_alerts: list[Alert], by_id: dict[int, Person], reader: Person
+    ) -> list[str]:
+        """Who holds each open alert, for someone who is on call from now."""
+        lines: list[str] = []
+        for alert in open_alerts:
+            holder = by_id[alert.ack_by].name if alert.ack_by in by_id else None
+            lines.append(
+                text(
+                    "rota.handoff_alert" if holder else "rota.handoff_alert_open",
+                    reader.lang,
+                    id=alert.id,
+                    kind=text(f"kind.{alert.kind.value}", reader.lang),
+                    name=holder or "",
+                )
+            )
+        return lines or [text("rota.handoff_no_alerts", reader.lang)]
 
     async def report_gaps(self, *, daily: bool) -> list[Gap]:
         """Coverage gaps in the next 7 days, to every coordinator: daily, and after changes."""

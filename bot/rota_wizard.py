@@ -3,7 +3,8 @@ people), and who takes turns in an existing one (add, take out, reorder).
 
 Both end in `RotaService.draft_rotation` / `draft_members`, which show the next two
 weeks of shifts and wait for Confirm like the one-line `/rotation new` and
-`/rotation people`.
+`/rotation people`. The people can also be typed, the whole order at once
+("Anna, #7, Boris"), which goes straight to that preview.
 """
 
 from __future__ import annotations
@@ -15,8 +16,15 @@ from zoneinfo import ZoneInfo
 from bot import rota
 from bot.clock import Clock
 from bot.errors import InvalidInput, NotFound
-from bot.oncall import RotaService, parse_every, parse_local, parse_zone, rotation_name
-from bot.wizard import Screen, button, grid, keyed
+from bot.oncall import (
+    RotaService,
+    find_people,
+    parse_every,
+    parse_local,
+    parse_zone,
+    rotation_name,
+)
+from bot.wizard import Screen, button, capped, grid, keyed
 from storage.db import Database
 from storage.models import Button, Person, Role
 from storage.people import PeopleRepo
@@ -24,6 +32,7 @@ from storage.people import PeopleRepo
 ZONES = ("Europe/Moscow", "Asia/Vladivostok", "Europe/Berlin", "UTC")
 EVERY = ("8h", "12h", "1d", "1w")
 HANDOFF = time(9, 0)
+HANDOFFS_OFFERED = 2
 
 
 async def responders(people: PeopleRepo, db: Database) -> list[Person]:
@@ -43,11 +52,12 @@ async def toggled(people: PeopleRepo, db: Database, chosen: list[int], pid: int)
 
 
 def people_rows(
-    draft_id: int, staff: list[Person], chosen: list[int], known: set[int] | None = None
-) -> list[tuple[Button, ...]]:
-    """A button per responder, numbered in the order chosen so far."""
-    shown = [p for p in staff if known is None or p.id in known or p.id in chosen]
-    return grid(
+    draft_id: int, staff: list[Person], chosen: list[int]
+) -> tuple[list[tuple[Button, ...]], int]:
+    """A button per responder, numbered in the order chosen so far (capped: the chosen
+    first, so they can be taken out), and how many responders got none."""
+    shown, hidden = capped(staff, lambda p: p.id in chosen)
+    rows = grid(
         (
             button(
                 draft_id,
@@ -59,6 +69,13 @@ def people_rows(
         ),
         2,
     )
+    return rows, hidden
+
+
+def named_order(staff: list[Person], chosen: list[int]) -> str:
+    """The order chosen so far, by name: 'Boris, Anna' ('-' for nobody yet)."""
+    names = {p.id: p.name for p in staff}
+    return ", ".join(names.get(p, f"#{p}") for p in chosen) or "-"
 
 
 class RotationFlow:
@@ -79,6 +96,7 @@ class RotationFlow:
         step = data["step"]
         params: dict[str, Any] = {"name": data.get("name", ""), "tz": data.get("tz", "")}
         rows: list[tuple[Button, ...]] = []
+        hidden = 0
         if step == "tz":
             zones = self._zones(actor)
             rows = grid((button(draft_id, "tz", i, z) for i, z in enumerate(zones)), 2)
@@ -87,23 +105,17 @@ class RotationFlow:
         elif step == "start":
             rows = grid(
                 (
-                    button(
-                        draft_id,
-                        "st",
-                        d,
-                        rota.describe_local(self._next_handoff(data["tz"], d), data["tz"]),
-                    )
-                    for d in (0, 1)
+                    button(draft_id, "st", int(t.timestamp()), rota.describe_local(t, data["tz"]))
+                    for t in self._handoffs(data["tz"])
                 ),
                 2,
             )
         elif step == "people":
             chosen: list[int] = data["people"]
-            staff = await responders(self.people, self.db)
-            rows = people_rows(draft_id, staff, chosen)
+            rows, hidden = people_rows(draft_id, await responders(self.people, self.db), chosen)
             rows.append((keyed(draft_id, "ok", 0, "button.done"),))
-            params["order"] = len(chosen)
-        return Screen(f"wizard.{step}", params, rows)
+            params["order"] = named_order(await self.people.staff(self.db), chosen)
+        return Screen(f"wizard.{step}", params, rows, hidden)
 
     async def typed(self, actor: Person, data: dict[str, Any], answer: str) -> bool:
         step = data["step"]
@@ -121,7 +133,9 @@ class RotationFlow:
             start = parse_local(answer, data["tz"], self.clock.now())
             data.update(start=start.isoformat(), step="people", people=[])
         else:
-            raise InvalidInput("wizard.use_buttons")
+            # The whole order typed, as the one-line form takes it (and refuses it).
+            data["people"] = list(find_people(await self.people.staff(self.db), answer))
+            return await self._finish(actor, data)
         return False
 
     async def pressed(self, actor: Person, data: dict[str, Any], action: str, value: int) -> bool:
@@ -130,32 +144,44 @@ class RotationFlow:
             data.update(tz=self._zones(actor)[value], step="every")
         elif action == "ev" and step == "every" and value < len(EVERY):
             data.update(every=EVERY[value], step="start")
-        elif action == "st" and step == "start" and value in (0, 1):
-            start = self._next_handoff(data["tz"], value)
-            data.update(start=start.isoformat(), step="people", people=[])
+        elif action == "st" and step == "start":
+            # One of the handoffs offered, and still ahead (a press may be old or forged).
+            offered = {int(t.timestamp()): t for t in self._handoffs(data["tz"])}
+            if value not in offered:
+                raise InvalidInput("wizard.start_passed")
+            data.update(start=offered[value].isoformat(), step="people", people=[])
         elif action == "pp" and step == "people":
             data["people"] = await toggled(self.people, self.db, data["people"], value)
         elif action == "ok" and step == "people":
-            if not data["people"]:
-                raise InvalidInput("wizard.people_none")
-            people = ", ".join(f"#{p}" for p in data["people"])
-            start = datetime.fromisoformat(data["start"]).astimezone(ZoneInfo(data["tz"]))
-            await self.service.draft_rotation(
-                actor,
-                f"{data['name']} | {data['tz']} | {data['every']} | "
-                f"{start:%Y-%m-%d %H:%M} | {people}",
-            )
-            return True
+            return await self._finish(actor, data)
         else:
             raise InvalidInput("wizard.use_buttons")
         return False
 
+    async def _finish(self, actor: Person, data: dict[str, Any]) -> bool:
+        if not data["people"]:
+            raise InvalidInput("wizard.people_none")
+        people = ", ".join(f"#{p}" for p in data["people"])
+        start = datetime.fromisoformat(data["start"]).astimezone(ZoneInfo(data["tz"]))
+        await self.service.draft_rotation(
+            actor,
+            f"{data['name']} | {data['tz']} | {data['every']} | {start:%Y-%m-%d %H:%M} | {people}",
+        )
+        return True
+
     def _zones(self, actor: Person) -> list[str]:
         return list(dict.fromkeys([actor.tz, *ZONES]))
 
-    def _next_handoff(self, tz: str, days_ahead: int) -> datetime:
-        today = self.clock.now().astimezone(ZoneInfo(tz)).date()
-        return rota.localize(datetime.combine(today + timedelta(days=days_ahead), HANDOFF), tz)
+    def _handoffs(self, tz: str) -> list[datetime]:
+        """The next HANDOFF (09:00 local) times still ahead: a first handoff offered in the
+        past would put its first person on call at once, unasked."""
+        now = self.clock.now()
+        today = now.astimezone(ZoneInfo(tz)).date()
+        ahead = (
+            rota.localize(datetime.combine(today + timedelta(days=d), HANDOFF), tz)
+            for d in range(HANDOFFS_OFFERED + 1)
+        )
+        return [t for t in ahead if t > now][:HANDOFFS_OFFERED]
 
 
 class MembersFlow:
@@ -183,27 +209,27 @@ class MembersFlow:
 
     async def screen(self, actor: Person, draft_id: int, data: dict[str, Any]) -> Screen:
         if data["step"] == "rotation":
-            rotations = await self.service.repo.rotations(self.db)
+            rotations, hidden = capped(await self.service.repo.rotations(self.db))
             rows = grid((button(draft_id, "ro", r.id, r.name) for r in rotations), 2)
-            return Screen("wizard.pick_rotation", {}, rows)
+            return Screen("wizard.pick_rotation", {}, rows, hidden)
         chosen: list[int] = data["people"]
-        staff = await responders(self.people, self.db)
-        names = {p.id: p.name for p in staff}
-        rows = people_rows(draft_id, staff, chosen)
+        rows, hidden = people_rows(draft_id, await responders(self.people, self.db), chosen)
         rows.append(
             (
                 keyed(draft_id, "clr", 0, "button.start_over"),
                 keyed(draft_id, "ok", 0, "button.done"),
             )
         )
-        order = ", ".join(names.get(p, f"#{p}") for p in chosen) or "-"
-        return Screen("wizard.members", {"name": data["name"], "order": order}, rows)
+        order = named_order(await self.people.staff(self.db), chosen)
+        return Screen("wizard.members", {"name": data["name"], "order": order}, rows, hidden)
 
     async def typed(self, actor: Person, data: dict[str, Any], answer: str) -> bool:
-        if data["step"] != "rotation":
-            raise InvalidInput("wizard.use_buttons")
-        data.update(await self._named(answer))
-        return False
+        if data["step"] == "rotation":
+            data.update(await self._named(answer))
+            return False
+        # The whole new order typed, as `/rotation people <rotation> | ...` takes it.
+        data["people"] = list(find_people(await self.people.staff(self.db), answer))
+        return await self._finish(actor, data)
 
     async def pressed(self, actor: Person, data: dict[str, Any], action: str, value: int) -> bool:
         step = data["step"]
@@ -217,17 +243,20 @@ class MembersFlow:
         elif action == "clr" and step == "people":
             data["people"] = []
         elif action == "ok" and step == "people":
-            if not data["people"]:
-                raise InvalidInput("wizard.people_none")
-            people = ", ".join(f"#{p}" for p in data["people"])
-            current = await self.service.repo.rotation(self.db, data["rotation"])
-            if current is None:
-                raise InvalidInput("rotation.gone")
-            await self.service.draft_members(actor, f"{current.name} | {people}")
-            return True
+            return await self._finish(actor, data)
         else:
             raise InvalidInput("wizard.use_buttons")
         return False
+
+    async def _finish(self, actor: Person, data: dict[str, Any]) -> bool:
+        if not data["people"]:
+            raise InvalidInput("wizard.people_none")
+        people = ", ".join(f"#{p}" for p in data["people"])
+        current = await self.service.repo.rotation(self.db, data["rotation"])
+        if current is None:
+            raise InvalidInput("rotation.gone")
+        await self.service.draft_members(actor, f"{current.name} | {people}")
+        return True
 
     async def _named(self, name: str) -> dict[str, Any]:
         return self._chosen(await self.service.find_rotation(name))
@@ -242,4 +271,12 @@ class MembersFlow:
         }
 
 
-__all__ = ["MembersFlow", "RotationFlow", "people_rows", "responders", "toggle", "toggled"]
+__all__ = [
+    "MembersFlow",
+    "RotationFlow",
+    "named_order",
+    "people_rows",
+    "responders",
+    "toggle",
+    "toggled",
+]

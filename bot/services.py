@@ -107,9 +107,11 @@ class Services:
             GroupRepo(cipher),
             outbox,
             clock,
+            DraftRepo(cipher),
             contact_reply_ttl=settings.contact_reply_ttl,
             delete_contact_messages=settings.delete_contact_messages,
             panic_on_plain_text=settings.panic_on_plain_text,
+            resolved_grace=settings.resolved_grace,
         )
         rota = RotaService(
             db, RotaRepo(), people_repo, DraftRepo(cipher), AuditRepo(cipher), outbox, clock
@@ -125,6 +127,12 @@ class Services:
             clock,
         )
         rota.after_change.append(lambda: watch.report_gaps(daily=False))
+        rota.on_call_changed.append(watch.now_on_call)
+
+        async def rotation_zones(tx: Transaction) -> list[str]:
+            return [r.tz for r in await rota.repo.rotations(tx)]
+
+        people.rotation_zones.append(rotation_zones)
         policies = PolicyService(
             db,
             PolicyRepo(),

@@ -16,12 +16,16 @@ from typing import Any
 from bot.errors import InvalidInput
 from bot.messages import text
 from bot.policy_edit import PolicyService, parse_wait, step_index
-from bot.wizard import Screen, button, grid, keyed
+from bot.wizard import SHOWN, Screen, button, capped, grid, keyed
 from config.durations import format_duration
 from storage.models import Button, Person, Policy, Target, TargetKind
 
 WAITS = (60, 120, 300, 600, 900, 1800)
-PEOPLE_SHOWN = 40  # more than this many people: type their names instead
+# Targets with a button, at most, so the whole keyboard stays under Telegram's 100:
+# rotations and groups 20 each, people 40 (+ the two "all" buttons, Done and Cancel).
+# More than that are typed.
+ROTATIONS_SHOWN = GROUPS_SHOWN = 20
+PEOPLE_SHOWN = SHOWN
 DEFAULT_WAIT = 300
 
 
@@ -59,18 +63,19 @@ class StepFlow:
     async def screen(self, actor: Person, draft_id: int, data: dict[str, Any]) -> Screen:
         step = data["step"]
         if step == "policy":
-            policies = await self.service.policies.all(self.db)
+            policies, hidden = capped(await self.service.policies.all(self.db))
             rows = grid((button(draft_id, "po", p.id, p.name) for p in policies), 2)
-            return Screen("policy.w_policy", {}, rows)
+            return Screen("policy.w_policy", {}, rows, hidden)
         policy = await self._policy(data)
         params: dict[str, Any] = {"name": policy.name}
         if step == "which":
             described = await self.service.describe(actor, policy)
             params["steps"] = "\n".join(described[1:])
             count = len(policy.steps)
-            rows = grid((keyed(draft_id, "sp", i, "button.step", n=i + 1) for i in range(count)), 4)
+            shown = min(count, SHOWN)
+            rows = grid((keyed(draft_id, "sp", i, "button.step", n=i + 1) for i in range(shown)), 4)
             rows.append((keyed(draft_id, "sp", count, "button.add_step", n=count + 1),))
-            return Screen("policy.w_which", params, rows)
+            return Screen("policy.w_which", params, rows, count - shown)
         index = int(data["index"])
         params["n"] = index + 1
         if step == "wait":
@@ -85,20 +90,24 @@ class StepFlow:
                 rows.append((keyed(draft_id, "rm", index, "button.remove_step", n=index + 1),))
             return Screen("policy.w_wait", params, rows)
         chosen = [decode(t) for t in data["targets"]]
-        rows = await self._target_rows(actor, draft_id, chosen)
+        rows, hidden = await self._target_rows(actor, draft_id, chosen)
         rows.append((keyed(draft_id, "ok", 0, "button.done"),))
         params["chosen"] = await self.service.name_targets(actor, tuple(chosen)) if chosen else "-"
-        return Screen("policy.w_targets", params, rows)
+        return Screen("policy.w_targets", params, rows, hidden)
 
     async def _target_rows(
         self, actor: Person, draft_id: int, chosen: list[Target]
-    ) -> list[tuple[Button, ...]]:
+    ) -> tuple[list[tuple[Button, ...]], int]:
         def mark(target: Target, label: str) -> str:
             return ("✓ " if target in chosen else "") + label
 
         lang = actor.lang
         rows: list[tuple[Button, ...]] = []
-        rotations = await self.service.rota.rotations(self.db)
+        rotations, hidden = capped(
+            await self.service.rota.rotations(self.db),
+            lambda r: TOGGLES["tr"](r.id) in chosen,
+            ROTATIONS_SHOWN,
+        )
         rows += grid(
             (
                 button(
@@ -117,7 +126,12 @@ class StepFlow:
                 for i, key in enumerate(("target.all_responders", "target.all_coordinators"))
             )
         )
-        groups = await self.service.groups.all(self.db)
+        groups, more = capped(
+            await self.service.groups.all(self.db),
+            lambda g: TOGGLES["tg"](g.id) in chosen,
+            GROUPS_SHOWN,
+        )
+        hidden += more
         rows += grid(
             (
                 button(
@@ -130,13 +144,17 @@ class StepFlow:
             ),
             2,
         )
-        staff = await self.service.people.staff(self.db)
         chosen_people = {t.person_id for t in chosen if t.kind is TargetKind.PERSON}
-        shown = [p for i, p in enumerate(staff) if i < PEOPLE_SHOWN or p.id in chosen_people]
+        shown, more = capped(
+            await self.service.people.staff(self.db),
+            lambda p: p.id in chosen_people,
+            PEOPLE_SHOWN,
+        )
+        hidden += more
         rows += grid(
             (button(draft_id, "tp", p.id, mark(TOGGLES["tp"](p.id), p.name)) for p in shown), 2
         )
-        return rows
+        return rows, hidden
 
     # -- answers -------------------------------------------------------------------------
 

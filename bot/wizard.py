@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from bot.clock import Clock
 from bot.errors import DomainError, InvalidInput, NotAllowed
+from bot.messages import text
 from bot.outbox import Outbox
 from storage.db import Database
 from storage.drafts import DraftRepo
@@ -32,6 +33,12 @@ log = logging.getLogger(__name__)
 KIND = "wizard"
 ALIVE = timedelta(hours=1)
 LABEL_MAX = 48
+# At most this many buttons for people (or rotations, policies, groups) in one question:
+# Telegram refuses a keyboard of more than 100 buttons, and every question also takes the
+# name typed, which the question then says.
+SHOWN = 40
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +48,7 @@ class Screen:
     key: str
     params: dict[str, Any] = field(default_factory=dict)
     rows: list[tuple[Button, ...]] = field(default_factory=list)
+    hidden: int = 0  # choices left without a button (`capped`): they can be typed
 
 
 class Flow(Protocol):
@@ -76,6 +84,18 @@ def keyed(draft_id: int, action: str, value: int, key: str, **params: Any) -> Bu
 def grid(buttons: Iterable[Button], width: int) -> list[tuple[Button, ...]]:
     items = list(buttons)
     return [tuple(items[i : i + width]) for i in range(0, len(items), width)]
+
+
+def capped(
+    items: Sequence[T], chosen: Callable[[T], bool] = lambda _: False, limit: int = SHOWN
+) -> tuple[list[T], int]:
+    """The items that get a button, in their own order, and how many are left out.
+
+    Chosen items claim room first, so whatever is chosen can still be pressed away."""
+    picked = [i for i, item in enumerate(items) if chosen(item)][:limit]
+    others = [i for i, item in enumerate(items) if not chosen(item)][: limit - len(picked)]
+    shown = sorted([*picked, *others])
+    return [items[i] for i in shown], len(items) - len(shown)
 
 
 class Wizards:
@@ -193,6 +213,12 @@ class Wizards:
         if buttons:
             rows = (*screen.rows, (keyed(draft_id, "x", 0, "button.cancel"),))
         notice = Notice(screen.key, screen.params, buttons=rows, lang=actor.lang)
+        if screen.hidden:
+            question = text(screen.key, actor.lang, **screen.params)
+            more = text("wizard.more_typed", actor.lang, hidden=screen.hidden)
+            notice = Notice(
+                "text.block", {"text": f"{question}\n{more}"}, buttons=rows, lang=actor.lang
+            )
         async with self.db.transaction() as tx:
             if edit is None:
                 await self.outbox.send(tx, actor.chat_id, notice, person_id=actor.id)
@@ -206,4 +232,15 @@ class Wizards:
             await self.outbox.tell(tx, actor, key, **params)
 
 
-__all__ = ["ALIVE", "KIND", "Flow", "Screen", "Wizards", "button", "grid", "keyed"]
+__all__ = [
+    "ALIVE",
+    "KIND",
+    "SHOWN",
+    "Flow",
+    "Screen",
+    "Wizards",
+    "button",
+    "capped",
+    "grid",
+    "keyed",
+]

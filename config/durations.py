@@ -11,6 +11,11 @@ from datetime import timedelta
 
 MAX_DURATION = timedelta(days=366)
 
+
+class DurationTooLong(ValueError):
+    """A well-formed duration longer than the maximum asked for (a reply can say so)."""
+
+
 _UNITS: dict[str, int] = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
 _EXAMPLE = "e.g. '72h', '1h30m', '45m' or '90s'"
 _PART = re.compile(r"\s*(\d+)\s*([A-Za-z]*)", re.ASCII)
@@ -40,7 +45,7 @@ def parse_duration(
     if stripped.isascii() and stripped.isdigit():
         significant = stripped.lstrip("0") or "0"
         if len(significant) > _DIGITS:
-            raise ValueError(too_long)
+            raise DurationTooLong(too_long)
         total = int(significant)
     else:
         total = 0
@@ -62,11 +67,11 @@ def parse_duration(
             seen.add(unit)
             significant = number.lstrip("0") or "0"
             if len(significant) > _DIGITS:
-                raise ValueError(too_long)
+                raise DurationTooLong(too_long)
             total += int(significant) * _UNITS[unit]
             position = match.end()
     if total > maximum.total_seconds():
-        raise ValueError(too_long)
+        raise DurationTooLong(too_long)
     if total == 0 and not allow_zero:
         raise ValueError(f"{shown} is zero; expected a positive duration, {_EXAMPLE}")
     return timedelta(seconds=total)
@@ -95,4 +100,6 @@ def format_duration(value: timedelta) -> str:
 
 def _shown(text: str) -> str:
     # Settings errors echo the value; keep a pasted novel out of the message.
-    return repr(text if len(text) <= 40 else text[:37] + "...")
+    shown = repr(text if len(text) <= 40 else text[:37] + "...")
+    # repr spells an unusual character as up to ten ("\U0001d246"): bound that too.
+    return shown if len(shown) <= 60 else shown[:56] + "...'"

@@ -55,6 +55,7 @@ SETTING_NAMES: tuple[str, ...] = (
     "CONTACT_REPLY_TTL",
     "DELETE_CONTACT_MESSAGES",
     "PANIC_ON_TEXT",
+    "RESOLVED_GRACE",
     "LANGUAGE",
 )
 # NABAT_KEYS_FILE is a setting itself, so NABAT_KEYS has no separate _FILE form, and a
@@ -96,6 +97,8 @@ class Settings:
     contact_reply_ttl: timedelta = timedelta(minutes=10)
     delete_contact_messages: bool = True
     panic_on_plain_text: bool = True
+    # After a resolution, a contact's plain text goes first to whoever resolved it.
+    resolved_grace: timedelta = timedelta(hours=1)
     language: str = "en"
 
     def __repr__(self) -> str:
@@ -164,6 +167,7 @@ def load_settings(
             "DELETE_CONTACT_MESSAGES", _bool, defaults.delete_contact_messages
         ),
         panic_on_plain_text=source.get("PANIC_ON_TEXT", _bool, defaults.panic_on_plain_text),
+        resolved_grace=source.get("RESOLVED_GRACE", _resolved_grace, defaults.resolved_grace),
         language=source.get("LANGUAGE", _language, defaults.language),
     )
     if settings.keys is not None and settings.keys_file is not None:
@@ -317,7 +321,9 @@ def _toml_type(raw: object) -> str:
 
 
 def _shown(text: str) -> str:
-    return repr(text if len(text) <= 40 else text[:37] + "...")
+    shown = repr(text if len(text) <= 40 else text[:37] + "...")
+    # repr spells an unusual character as up to ten ("\U0001d246"): bound that too.
+    return shown if len(shown) <= 60 else shown[:56] + "...'"
 
 
 _TOKEN = re.compile(r"\d+:[A-Za-z0-9_-]{20,}", re.ASCII)
@@ -461,6 +467,21 @@ _CONTACT_REPLY_TTL = _duration(
     "10m",
     ": Telegram lets a bot delete only messages younger than 48 hours",
 )
+
+_GRACE = _duration(timedelta(days=7), "1h, or off")  # "or off" in its message
+
+
+def _resolved_grace(raw: object) -> timedelta:
+    """A duration up to 7 days, or `off` / `0`: a contact's text opens an alert at once."""
+    if str(raw).strip().lower() in ("off", "0"):
+        return timedelta(0)
+    try:
+        return _GRACE(raw)
+    except ValueError as exc:
+        if "or off" in str(exc):
+            raise
+        raise ValueError(f"{exc}; or off, to open an alert at once") from None
+
 
 _LANGUAGE = re.compile(r"([A-Za-z]{2,3})(?:[-_]([A-Za-z]{2}))?", re.ASCII)
 

@@ -56,6 +56,7 @@ def register(app: NabatApp) -> None:
             CallbackQueryHandler(rota.draft_button, pattern=rota.DRAFT_PATTERN),
             CallbackQueryHandler(rota.swap_button, pattern=rota.SWAP_PATTERN),
             CallbackQueryHandler(rota.wizard_button, pattern=rota.WIZARD_PATTERN),
+            CallbackQueryHandler(rota.tz_button, pattern=rota.TZ_PATTERN),
             CallbackQueryHandler(coordinator.remove_button, pattern=coordinator.REMOVE_PATTERN),
             CallbackQueryHandler(responder.alert_button, pattern=responder.ALERT_BUTTON_PATTERN),
             CallbackQueryHandler(common.stale_button),

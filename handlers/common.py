@@ -174,13 +174,19 @@ async def anything_else(update: Update, context: NabatContext) -> None:
     if person is None:
         return
     msg = update.message
-    # A coordinator's plain text may be the answer to a step of a guided change.
+    typed = msg.text if msg is not None and msg.text and not msg.text.startswith("/") else None
+    # Staff's plain text may be the note asked for after a Resolve button ...
     if (
-        person.has(Role.COORDINATOR)
-        and msg is not None
-        and msg.text
-        and not msg.text.startswith("/")
-        and await context.services.wizard.typed(person, msg.text)
+        typed is not None
+        and person.is_staff
+        and await context.services.alerts.typed_note(person, typed)
+    ):
+        return
+    # ... or a coordinator's answer to a step of a guided change.
+    if (
+        typed is not None
+        and person.has(Role.COORDINATOR)
+        and await context.services.wizard.typed(person, typed)
     ):
         return
     await unknown_command(context)

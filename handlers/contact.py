@@ -1,7 +1,7 @@
 """Contacts: every message they send is a panic or a follow-up on their open alert.
 
 Runs in its own handler group before the shared handlers, so a contact's message never
-reaches anything else; /help and /start fall through to the shared handlers.
+reaches anything else; only a bare /help or /start falls through to the shared handlers.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from handlers.common import answer_quietly
 from storage.models import Location, Role
 
 PANIC_COMMANDS = ("panic", "sos")
-SHARED_COMMANDS = ("help", "start")
 
 
 def _command(msg: Message) -> str | None:
@@ -77,16 +76,21 @@ async def contact_update(update: Update, context: NabatContext) -> None:
         raise ApplicationHandlerStop
     parsed = parse(update)
     msg = update.message
-    if msg is not None and _command(msg) in SHARED_COMMANDS:
-        # /help, /start: the shared handlers answer; the command itself leaves the chat.
+    command = _command(msg) if msg is not None else None
+    if msg is not None and (command == "start" or (command == "help" and not _has_words(msg))):
+        # /start (with its invitation token) and a bare /help: the shared handlers answer;
+        # the command itself leaves the chat.
         await context.services.alerts.forget(person, msg.message_id)
         return
     if parsed is None:
         raise ApplicationHandlerStop
-    services = context.services
-    unknown_command = msg is not None and _command(msg) not in (None, *PANIC_COMMANDS)
-    # An unknown command is a follow-up while an alert is open; otherwise the shared reply.
-    if unknown_command and await services.alerts.open_alert_of(person) is None:
-        return
-    await services.alerts.contact_message(person, parsed)
+    # Anything else a contact writes is words for someone to read, whatever it starts
+    # with: "/help me, detained at Lenina 5", "/panik", "/sos!" open an alert (or add to
+    # the open one) like plain text does. Nothing a contact writes may fall silent.
+    await context.services.alerts.contact_message(person, parsed)
     raise ApplicationHandlerStop
+
+
+def _has_words(msg: Message) -> bool:
+    """A command with something written after it."""
+    return bool(msg.text and len(msg.text.split(maxsplit=1)) > 1)

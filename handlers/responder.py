@@ -17,9 +17,11 @@ from storage.models import Person
 
 log = logging.getLogger(__name__)
 
-ALERT_BUTTON_PATTERN = r"^(ack|res|al):"
+# ack: acknowledge, res: resolve, al: timeline, snz: still on it, new / not: a message
+# held after a resolution made an alert or closed, md: voice and photos, nn: no note.
+ALERT_BUTTON_PATTERN = r"^(ack|res|al|snz|new|not|md|nn):"
 # ASCII digits only: re's \d also matches '１' and '٣', which int() would read.
-_ALERT_BUTTON = re.compile(r"(ack|res|al):(\d{1,12})", re.ASCII)
+_ALERT_BUTTON = re.compile(r"(ack|res|al|snz|new|not|md|nn):(\d{1,12})", re.ASCII)
 
 
 def _alert_number(args: list[str], usage: str) -> int:
@@ -72,13 +74,29 @@ async def alert_button(update: Update, context: NabatContext) -> None:
         chat = update.effective_chat
         # Pressed in a group: allowed when this alert was paged to that group.
         group = chat.id if chat is not None and chat.type != chat.PRIVATE else None
+        done = text("callback.done", actor.lang)
         try:
             if action == "ack":
                 await service.acknowledge(actor, number, reply=False, group_chat=group)
-                answer = text("callback.done", actor.lang)
+                answer = done
             elif action == "res":
-                await service.resolve(actor, number, None, reply=False, group_chat=group)
-                answer = text("callback.done", actor.lang)
+                await service.resolve(
+                    actor, number, None, reply=False, group_chat=group, ask_note=True
+                )
+                answer = done
+            elif action == "snz":
+                wait = await service.snooze(actor, number)
+                answer = text("alert.snoozed", actor.lang, id=number, wait=wait)
+            elif action == "new":
+                await service.release_held(actor, number)
+                answer = text("held.released", actor.lang, id=number)
+            elif action == "not":
+                await service.dismiss_held(actor, number)
+                answer = text("held.dismissed", actor.lang, id=number)
+            elif action == "md":
+                await service.send_media(actor, number, group_chat=group)
+            elif action == "nn":
+                await service.no_note(actor, number)
             else:
                 await service.show_timeline(actor, number, group_chat=group)
         except DomainError as err:

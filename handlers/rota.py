@@ -26,6 +26,9 @@ _DRAFT = re.compile(
 _SWAP = re.compile(r"swp:(\d{1,12})", re.ASCII)
 WIZARD_PATTERN = r"^wz:"
 _WIZARD = re.compile(r"wz:(\d{1,12}):([a-z]{1,3}):(\d{1,12})", re.ASCII)
+TZ_PATTERN = r"^tz:"
+# A zone name as tzdata spells them; set_tz checks it is one.
+_TZ = re.compile(r"tz:([A-Za-z0-9_+/-]{1,60})", re.ASCII)
 
 
 def _rest(update: Update) -> str:
@@ -175,6 +178,23 @@ async def wizard_button(update: Update, context: NabatContext) -> None:
     except DomainError as err:
         answer = text(err.key, actor.lang, **err.params)
     await query.answer(answer[:200] if answer else None)
+
+
+async def tz_button(update: Update, context: NabatContext) -> None:
+    """A time zone offered at enrolment: the same as `/tz <zone>`."""
+    query = update.callback_query
+    assert query is not None
+    actor = staff_caller(context)
+    match = _TZ.fullmatch(query.data or "")
+    if actor is None or match is None:
+        await answer_quietly(update)
+        return
+    answer = text("callback.done", actor.lang)
+    try:
+        await context.services.rota.set_tz(actor, match.group(1))
+    except DomainError as err:
+        answer = text(err.key, actor.lang, **err.params)
+    await query.answer(answer[:200])
 
 
 async def swap_button(update: Update, context: NabatContext) -> None:

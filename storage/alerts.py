@@ -189,6 +189,34 @@ class AlertRepo:
             (to_db_time(until), to_db_time(until), alert_id),
         )
 
+    async def snooze(
+        self, tx: Transaction, alert_id: int, person_id: int, deadline: datetime
+    ) -> bool:
+        """The acknowledger is still on it: remind them again at `deadline`."""
+        changed = await tx.execute(
+            "UPDATE alerts SET ack_deadline_at = ?, ack_reminded = 0"
+            " WHERE id = ? AND state = 'acknowledged' AND ack_by = ?",
+            (to_db_time(deadline), alert_id, person_id),
+        )
+        return changed == 1
+
+    async def set_resolution(self, tx: Transaction, alert_id: int, note: str) -> bool:
+        """A note added after the alert was resolved."""
+        changed = await tx.execute(
+            "UPDATE alerts SET resolution_enc = ? WHERE id = ? AND state = 'resolved'",
+            (self._enc(note, "resolution", alert_id), alert_id),
+        )
+        return changed == 1
+
+    async def resolved_since(self, q: Queryable, contact_id: int, since: datetime) -> Alert | None:
+        """The contact's newest alert if it was resolved at or after `since`."""
+        row = await q.fetchone(
+            "SELECT * FROM alerts WHERE contact_id = ? ORDER BY id DESC LIMIT 1", (contact_id,)
+        )
+        if row is None or row["state"] != "resolved" or row["resolved_at"] is None:
+            return None
+        return self._decode(row) if from_db_time(row["resolved_at"]) >= since else None
+
     async def escalate_now(self, tx: Transaction, alert_id: int, now: datetime) -> bool:
         changed = await tx.execute(
             "UPDATE alerts SET next_escalation_at = ? WHERE id = ? AND state = 'triggered'"
@@ -226,6 +254,17 @@ class AlertRepo:
             (event_id, alert_id, to_db_time(now), kind, actor_id, blob),
         )
         return event_id
+
+    async def set_event_detail(
+        self, tx: Transaction, event_id: int, detail: dict[str, Any]
+    ) -> None:
+        blob = self._cipher.encrypt(
+            json.dumps(detail, sort_keys=True),
+            table="alert_events",
+            column="detail",
+            row_id=event_id,
+        )
+        await tx.execute("UPDATE alert_events SET detail_enc = ? WHERE id = ?", (blob, event_id))
 
     async def events(self, q: Queryable, alert_id: int) -> list[AlertEvent]:
         rows = await q.fetchall(

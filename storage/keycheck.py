@@ -161,7 +161,7 @@ def _differs(key_id: int) -> str:
 
 def _refusal(source: str, db: Database, problem: str) -> KeyRingError:
     return KeyRingError(
-        f"{source} cannot read the database {db.path}: {problem}. Restore the key ring "
-        "from your backup and point NABAT_KEYS_FILE (or NABAT_KEYS) at it; without it the "
-        "data cannot be read, by design."
+        f"{source} cannot read the database {db.path.resolve()}: {problem}. Restore the "
+        "key ring from your backup (one made after the last `nabat rotate-key`) and point "
+        "NABAT_KEYS_FILE (or NABAT_KEYS) at it; without it the data cannot be read, by design."
     )

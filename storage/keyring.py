@@ -190,7 +190,8 @@ def write_key_ring_file(path: Path, ring: KeyRing, *, overwrite: bool = False) -
     except FileExistsError:
         raise KeyRingError(
             f"{path} already exists; refusing to overwrite a key ring (it may hold the only "
-            "keys that can read the database). Move it away first, or overwrite on purpose."
+            "keys that can read the database). Move it away first, or overwrite it on purpose "
+            "with --force."
         ) from None
     except OSError as exc:
         raise KeyRingError(f"cannot write key ring file {path}: {exc.strerror}") from None
@@ -230,9 +231,10 @@ def load_key_ring(
         return _load_file(default_file, setting="the default key ring file")
     if not may_create:
         raise KeyRingError(
-            f"there is no key ring at {default_file} (the default; NABAT_KEYS_FILE is not "
-            f"set){refusal}: restore the key ring file from your backup there, or point "
-            "NABAT_KEYS_FILE at it. A new ring cannot read this data, so none is made."
+            f"there is no key ring at {default_file.resolve()} (the default; "
+            f"NABAT_KEYS_FILE is not set){refusal}: restore the key ring file from your "
+            "backup there, or point NABAT_KEYS_FILE at it. A new ring cannot read this "
+            "data, so none is made."
         )
 
     ring = KeyRing.generate()

@@ -384,3 +384,135 @@ def test_run_refuses_while_another_nabat_holds_the_data_directory(tmp_path: Path
     finally:
         held.release()
     assert nabat("rotate-key", env=env, cwd=tmp_path).returncode == 0
+
+
+# -- the Bot API seen from `invite`, and the first start ----------------------------------
+
+
+async def _nabat_async(*args: str, env: dict[str, str], cwd: Path) -> tuple[int, str, str]:
+    """`nabat ARGS` in a subprocess without blocking the loop the emulator serves on."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("NABAT_")}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        env={**clean, **env},
+        cwd=cwd,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+def test_invite_without_the_bot_api_blames_the_network_not_the_token(tmp_path: Path) -> None:
+    env = {
+        "NABAT_TELEGRAM_TOKEN": "123456:" + "a" * 30,
+        "NABAT_TELEGRAM_API_URL": "http://127.0.0.1:9/bot",  # discard port: refused at once
+        "NABAT_DATA_DIR": str(tmp_path / "d"),
+    }
+    result = nabat("invite", "--role", "coordinator", "--name", "Olga", env=env, cwd=tmp_path)
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith(
+        "nabat: cannot reach the Bot API at http://127.0.0.1:9/bot (NetworkError)"
+    )
+    assert "check the network or NABAT_TELEGRAM_API_URL" in result.stderr
+    assert "set NABAT_BOT_USERNAME to skip asking" in result.stderr
+    assert "NABAT_TELEGRAM_TOKEN" not in result.stderr
+
+
+async def test_invite_with_a_token_telegram_refuses_blames_the_token(
+    emulator, tmp_path: Path
+) -> None:
+    env = {
+        "NABAT_TELEGRAM_TOKEN": "999999:not-the-bots-token-at-all-xxxxx",
+        "NABAT_TELEGRAM_API_URL": emulator.base_url,
+        "NABAT_DATA_DIR": str(tmp_path / "d"),
+    }
+    code, out, err = await _nabat_async("invite", "--role", "coordinator", env=env, cwd=tmp_path)
+    assert code == 2 and out == "" and "Traceback" not in err
+    assert err == (
+        "nabat: NABAT_TELEGRAM_TOKEN: Telegram refused this token; copy it again from "
+        "@BotFather (or set NABAT_BOT_USERNAME to skip asking)\n"
+    )
+
+
+async def test_invite_asks_the_bot_api_for_the_bots_name(emulator, tmp_path: Path) -> None:
+    env = {
+        "NABAT_TELEGRAM_TOKEN": emulator.token,
+        "NABAT_TELEGRAM_API_URL": emulator.base_url,
+        "NABAT_DATA_DIR": str(tmp_path / "d"),
+    }
+    code, out, err = await _nabat_async("invite", "--role", "coordinator", env=env, cwd=tmp_path)
+    assert code == 0, err
+    assert f"Link: https://t.me/{emulator.bot_username}?start=" in out
+
+
+NEXT_STEP = "no coordinator yet: run `nabat invite --role coordinator --name NAME`"
+
+
+async def test_the_first_start_says_how_to_enrol_the_first_coordinator(
+    emulator, tmp_path: Path, clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    from tests.harness import BotHarness, enrol, token_from
+
+    h = BotHarness(emulator, tmp_path, clock)
+    caplog.set_level("INFO", logger="bot.app")
+    await h.start()
+    try:
+        ready = [r.getMessage() for r in caplog.records if r.name == "bot.app"]
+        assert ready[-2:] == [
+            f"nabat ready as @{emulator.bot_username}",
+            NEXT_STEP + " in another terminal (same settings) and open the link it prints",
+        ]
+        made = await h.cli("invite", "--role", "coordinator", "--name", "Olga")
+        await enrol(h, emulator.user(700100001, "Olga"), token_from(made.out))
+    finally:
+        await h.stop()
+
+    caplog.clear()
+    await h.start()
+    try:
+        said = [r.getMessage() for r in caplog.records if r.name == "bot.app"]
+        assert f"nabat ready as @{emulator.bot_username}" in said
+        assert not any(NEXT_STEP in line for line in said)
+    finally:
+        await h.stop()
+
+
+def test_a_new_empty_database_beside_an_existing_key_ring_is_pointed_out(
+    tmp_path: Path,
+) -> None:
+    """A typo in NABAT_DATA_DIR, or a volume not mounted, must not pass in silence."""
+    env, _ = _written(tmp_path)
+    typo = {**env, "NABAT_DATA_DIR": str(tmp_path / "dta")}
+    result = nabat("rota", "export", "r.toml", env=typo, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert f"started a new, empty database at {tmp_path / 'dta' / 'nabat.db'}" in result.stderr
+    assert "check NABAT_DATA_DIR" in result.stderr
+    again = nabat("rota", "export", "r.toml", env=typo, cwd=tmp_path)
+    assert "empty database" not in again.stderr  # said once, when it was made
+
+
+def test_rotate_key_says_to_back_up_the_ring_and_what_drop_old_will_do(tmp_path: Path) -> None:
+    env, keys = _written(tmp_path)
+    rotated = nabat("rotate-key", env=env, cwd=tmp_path)
+    assert rotated.returncode == 0, rotated.stderr
+    assert f"Back up {keys} now" in rotated.stdout
+    assert "it rotates once more, then drops every key but the new one" in rotated.stdout
+
+
+def test_a_missing_key_ring_file_is_refused_before_any_database_is_made(
+    tmp_path: Path,
+) -> None:
+    env = {
+        "NABAT_DATA_DIR": str(tmp_path / "d"),
+        "NABAT_KEYS_FILE": str(tmp_path / "missing.json"),
+        "NABAT_BOT_USERNAME": "nabat_help_bot",
+    }
+    result = nabat("invite", "--role", "coordinator", env=env, cwd=tmp_path)
+    assert result.returncode == 2 and "does not exist" in result.stderr
+    assert not (tmp_path / "d" / "nabat.db").exists()

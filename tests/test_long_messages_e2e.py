@@ -49,7 +49,7 @@ async def test_a_panic_of_telegrams_full_length_pages_with_the_whole_text_and_no
         assert page.protect_content and all(m.protect_content for m in rest)
         assert rest and all(len(str(m.text)) <= MAX_TEXT for m in responder.visible)
         # The page's part, then each continuation, in order: the whole message.
-        first = re.search(r"Message: (.*)\n\(The message goes on", str(page.text), re.S)
+        first = re.search(r"Message: (.*)\n\(The message continues below", str(page.text), re.S)
         assert first is not None
         pieces = [first.group(1)]
         for n, message in enumerate(rest, start=2):

@@ -573,3 +573,11 @@ async def test_odd_input_gets_a_reply_that_says_what_to_write_not_an_internal_er
     assert answers[:4] == ["You can't do that."] * 4, answers
     everything = [str(m.text) for user in (c, anna) for m in user.visible]
     assert not [t for t in everything if t.startswith("Something went wrong")]
+
+
+@pytest.mark.parametrize("raw", ["localtime", "Factory", "posixrules", "LOCALTIME"])
+def test_names_that_are_not_places_are_not_time_zones(raw: str) -> None:
+    # "localtime" would be the server's own zone: it would reveal it, and change with it.
+    assert zone_name(raw) is None
+    with pytest.raises(InvalidInput):
+        parse_zone(raw)

@@ -29,7 +29,7 @@ async def test_a_coordinator_lists_policies_and_changes_a_step_after_a_preview(
     await panic(harness, enrolled.contacts[0])
     assert all(len(pages(r)) == 1 for r in enrolled.responders)
     answer = await confirm_last(harness, c)
-    assert answer == "Policy default updated. Open alerts restarted at its new step 1: 1."
+    assert answer == "Policy default updated. Its open alert starts again from the new step 1."
     await harness.settle()
     assert [len(pages(r)) for r in enrolled.responders] == [2, 2]
     await harness.reply_to(enrolled.responders[0], "/resolve 1")

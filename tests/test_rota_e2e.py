@@ -247,7 +247,7 @@ async def test_a_coordinator_builds_a_rotation_step_by_step_with_buttons(
     step5 = await harness.reply_to(c, "2026-03-01 21:00")
     assert step5.startswith("Step 5 of 5: who takes turns, in order?")
     await press(BORIS)
-    assert (await press(ANNA)).endswith("Chosen: 2.")
+    assert (await press(ANNA)).endswith(f"Chosen: {BORIS}, {ANNA}.")
     assert [label for label, _ in c.visible[-1].buttons][:2] == [f"2. {ANNA}", f"1. {BORIS}"]
     seen = len(c.visible)
     message = c.visible[-1]

@@ -534,8 +534,8 @@ ERRORS = [
     pytest.param(
         [("length = 12", "length = 1000")],
         [
-            'rota.toml:27: rotation "Vladivostok night": length: a shift lasts 1 to 672 hours,'
-            " got 1000"
+            'rota.toml:27: rotation "Vladivostok night": length: write a whole number of hours'
+            " from 1 to 672, not 1000"
         ],
         id="shift-too-long",
     ),
@@ -788,7 +788,8 @@ async def test_an_array_written_over_several_lines_does_not_hide_the_keys_after_
     errors = await world.refused(text.replace("length = 12", "length = 0"))
     assert (
         errors[-1]
-        == 'rota.toml:30: rotation "Vladivostok night": length: a shift lasts 1 to 672 hours, got 0'
+        == 'rota.toml:30: rotation "Vladivostok night": length: write a whole number of hours'
+        " from 1 to 672, not 0"
     )
 
 

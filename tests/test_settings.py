@@ -66,6 +66,7 @@ def test_every_setting_is_read_from_the_environment(tmp_path):
         NABAT_CONTACT_REPLY_TTL="1h30m",
         NABAT_DELETE_CONTACT_MESSAGES="no",
         NABAT_PANIC_ON_TEXT="0",
+        NABAT_RESOLVED_GRACE="3h",
         NABAT_LANGUAGE="pt-br",
     )
     assert settings.telegram_api_url == "http://127.0.0.1:8081/bot"
@@ -79,6 +80,7 @@ def test_every_setting_is_read_from_the_environment(tmp_path):
     assert settings.contact_reply_ttl == timedelta(minutes=90)
     assert settings.delete_contact_messages is False
     assert settings.panic_on_plain_text is False
+    assert settings.resolved_grace == timedelta(hours=3)
     assert settings.language == "pt_BR"
 
 
@@ -187,6 +189,8 @@ def test_a_bad_api_url_does_not_echo_credentials_in_it():
         ("NABAT_INVITE_TTL", "0", "zero"),
         ("NABAT_INVITE_TTL", "400d", "maximum of 366d"),
         ("NABAT_CONTACT_REPLY_TTL", "3d", "younger than 48 hours"),
+        ("NABAT_RESOLVED_GRACE", "8d", "maximum of 7d"),
+        ("NABAT_RESOLVED_GRACE", "soon", "or off, to open an alert at once"),
         ("NABAT_LOG_LEVEL", "verbose", "one of DEBUG, INFO, WARNING, ERROR"),
         ("NABAT_BOT_USERNAME", "nab", "5 to 32"),
         ("NABAT_BOT_USERNAME", "nabat-alarm-bot", "underscores"),
@@ -411,3 +415,9 @@ def test_the_default_key_file_sits_beside_the_data_directory_not_inside(data_dir
     settings = Settings(data_dir=Path(data_dir))
     assert settings.default_keys_file == keys_file
     assert Path(data_dir).absolute() not in settings.default_keys_file.absolute().parents
+
+
+def test_the_grace_after_a_resolution_can_be_turned_off():
+    assert load(NABAT_RESOLVED_GRACE="off").resolved_grace == timedelta(0)
+    assert load(NABAT_RESOLVED_GRACE="0").resolved_grace == timedelta(0)
+    assert load().resolved_grace == timedelta(hours=1)
