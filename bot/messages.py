@@ -509,7 +509,10 @@ CATALOGUE: dict[str, str] = {
     "policy.bad_step": N_("The step number must be 1 to {count}."),
     "policy.bad_delay": N_("'{given}' is not a wait between 1s and 24h. Example: 5m."),
     "policy.last_step": N_("A policy needs at least one step."),
-    "policy.assigned": N_("{name} now uses policy {policy}. Open alerts moved to it: {moved}."),
+    "policy.assigned": N_("{name} now uses policy {policy}."),
+    "policy.assigned_moved": N_(
+        "{name} now uses policy {policy}. Their open alert moved to it and pages its step 1 now."
+    ),
     "group.welcome": N_(
         "This group ({title}) can now receive pages: a coordinator can name it in an "
         "escalation policy step as group:{title}."

@@ -15,7 +15,6 @@ import asyncio
 import contextlib
 import logging
 import random
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -141,6 +140,9 @@ class Outbox:
         self._runner: asyncio.Task[None] | None = None
         self._sender: Sender | None = None
         self.on_failure: list[FailureHook] = []
+        # Seconds until pacing (a chat's rate, or a flood wait) lets held-back work go,
+        # as of the last pass; None when nothing due was held back by pacing.
+        self.pacing_wait: float | None = None
         self.on_delivered: list[Callable[[Delivered], Awaitable[None]]] = []
 
     # -- writing work (inside a caller's transaction) ------------------------------------
@@ -390,16 +392,19 @@ class Outbox:
     async def _pass(self) -> float:
         """Start every delivery that may go now; return how long to wait before looking again."""
         now = self._clock.now()
-        mono = time.monotonic()
+        mono = self._clock.monotonic()
         wait = 5.0  # safety net; the scheduler's tick and every commit wake us sooner
         if mono < self._paused_until:
-            return self._paused_until - mono
+            self.pacing_wait = self._paused_until - mono
+            return self.pacing_wait
+        self.pacing_wait = None
         for row in await self.repo.due(self._db, now, limit=500):
             key = row.chat_key
             if key in self._in_flight:
                 continue
             if row.op is OutboxOp.SEND and self._chat_ready_at.get(key, 0.0) > mono:
                 wait = min(wait, self._chat_ready_at[key] - mono)
+                self.pacing_wait = min(self.pacing_wait or wait, wait)
                 continue
             if row.ref_id is not None:
                 if row.ref_state in (None, "failed", "expired"):
@@ -442,7 +447,7 @@ class Outbox:
                 assert item.notice is not None
                 # Paced from when the call leaves, as Telegram counts arrivals: pacing from
                 # completion would add a round trip to every message in a busy chat.
-                self._chat_ready_at[key] = time.monotonic() + self._per_chat_gap
+                self._chat_ready_at[key] = self._clock.monotonic() + self._per_chat_gap
                 message_id = await self._sender.send(item.chat_id, render(item.notice))
             elif item.op is OutboxOp.EDIT:
                 assert item.notice is not None and target is not None
@@ -482,7 +487,7 @@ class Outbox:
             return
         if exc.retry_after is not None:
             # Flood control is per bot: stop everything, not just this chat.
-            self._paused_until = max(self._paused_until, time.monotonic() + exc.retry_after)
+            self._paused_until = max(self._paused_until, self._clock.monotonic() + exc.retry_after)
             delay = exc.retry_after
         else:
             delay = backoff(item.attempts + 1)

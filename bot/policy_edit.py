@@ -160,7 +160,11 @@ class PolicyService:
             target = policy or await self.policies.default(tx)
             moved = await self.on_contact_moved(tx, contact.id, target, now)
             await self._say(
-                tx, actor, "policy.assigned", name=contact.name, policy=target.name, moved=moved
+                tx,
+                actor,
+                "policy.assigned_moved" if moved else "policy.assigned",
+                name=contact.name,
+                policy=target.name,
             )
 
     async def confirm(self, actor: Person, draft_id: int) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import io
 import re
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,11 @@ class BotHarness:
         }
         self.app: NabatApp | None = None
         self.handled: set[int] = set()
+        self._pacer: asyncio.Task[None] | None = None
+        self._pacing_held = False
+        # Pacing runs on the test's clock: the bot's messages-per-second and Telegram's
+        # flood limits both count it, and the pacer lets it pass (no real waiting).
+        emu.pace_on(clock.monotonic)
         # The key ring file is created once, as `nabat keygen` would.
         if not (root / "keys.json").exists():
             assert (
@@ -85,8 +91,29 @@ class BotHarness:
             poll_interval=0.0, timeout=1, allowed_updates=ALLOWED_UPDATES
         )
         self.app = app
+        self._pacer = asyncio.create_task(self._pace(), name="test-pacer")
+
+    async def _pace(self) -> None:
+        """Whenever the outbox holds work back only for pacing, let that pacing pass on
+        the test's clock at once: a chat still gets one message per (fake) second, in
+        order, and Telegram's flood limits are kept, but no test waits for them."""
+        while True:
+            await asyncio.sleep(0.002)
+            app = self.app
+            if app is None or app.bot_data.services is None or self._pacing_held:
+                continue
+            outbox = app.bot_data.services.outbox
+            wait = outbox.pacing_wait
+            if wait is not None and wait > 0 and not outbox.busy:
+                outbox.pacing_wait = None
+                self.clock.let_pacing_pass(wait)
+                outbox.wake()
 
     async def stop(self) -> None:
+        if self._pacer is not None:
+            self._pacer.cancel()
+            await asyncio.gather(self._pacer, return_exceptions=True)
+            self._pacer = None
         app, self.app = self.app, None
         if app is None:
             return
@@ -98,6 +125,22 @@ class BotHarness:
         await app.shutdown()
         if app.post_shutdown is not None:
             await app.post_shutdown(app)
+
+    @contextlib.asynccontextmanager
+    async def pacing_held(self) -> AsyncIterator[None]:
+        """Inside: the test's clock does not move for pacing, so what is queued behind a
+        chat's rate stays queued, as it would for the real seconds a test cannot see."""
+        self._pacing_held = True
+        try:
+            yield
+        finally:
+            self._pacing_held = False
+
+    async def handled_all(self) -> None:
+        """Wait until every update sent so far has been handled (the outbox may be busy)."""
+        await self.emu.wait_for(
+            lambda: set(self.emu.update_ids) <= self.handled, what="every update handled"
+        )
 
     async def cli(self, *argv: str) -> CliResult:
         """Run `nabat ARGV` in-process (its own event loop, in a thread), capturing stdout."""
@@ -142,17 +185,21 @@ class BotHarness:
         """Wait until every queued update is handled and the outbox has nothing due."""
         app = self.app
         assert app is not None
-        for _ in range(400):
+        for _ in range(1600):  # 8 s
+            # Looked at before the outbox is counted: an update handled while the count
+            # runs has written its rows before it counts as handled, and must not pass
+            # for idle with rows the count did not see.
+            handled = set(self.emu.update_ids) <= self.handled
+            busy = self.services.outbox.busy
             pending = await self.services.db.fetchone(
                 "SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'sending')"
                 " AND not_before <= ?",
                 (_now(self.clock),),
             )
-            busy = self.services.outbox.busy
-            handled = set(self.emu.update_ids) <= self.handled
+            busy = busy or self.services.outbox.busy
             if handled and not busy and pending is not None and pending[0] == 0:
                 return
-            await asyncio.sleep(0.02)
+            await asyncio.sleep(0.005)
         raise AssertionError("the bot did not settle")
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot.clock import FakeClock
-from tests.harness import BotHarness, enrol, token_from
+from storage.models import Role
+from tests.harness import BotHarness, enrol
 from tests.telegram_emulator import Emulator, SimUser
 
 # Distinctive names and ids, so a scan of the database for them cannot hit by chance.
@@ -55,18 +56,20 @@ def cast(emulator: Emulator) -> Cast:
 
 @pytest.fixture
 async def enrolled(harness: BotHarness, cast: Cast) -> Cast:
-    """Everyone enrolled with invitations made in the shell.
+    """Everyone enrolled with invitations made as `nabat invite` makes them (the same
+    service call, in process: the command line itself is tested in test_cli.py).
 
     (Inviting from Telegram is its own test; here it would only cost the coordinator's
     chat a second per reply.)
     """
-    people = [(cast.coordinator, "coordinator", COORDINATOR[1])]
-    people += [(u, "responder", n) for u, (_, n) in zip(cast.responders, RESPONDERS, strict=True)]
-    people += [(u, "contact", n) for u, (_, n) in zip(cast.contacts, CONTACTS, strict=True)]
+    people = [(cast.coordinator, Role.COORDINATOR, COORDINATOR[1])]
+    people += [
+        (u, Role.RESPONDER, n) for u, (_, n) in zip(cast.responders, RESPONDERS, strict=True)
+    ]
+    people += [(u, Role.CONTACT, n) for u, (_, n) in zip(cast.contacts, CONTACTS, strict=True)]
     for user, role, name in people:
-        result = await harness.cli("invite", "--role", role, "--name", name)
-        assert result.code == 0, result.out
-        await enrol(harness, user, token_from(result.out))
+        made = await harness.services.people.invite(None, role, name)
+        await enrol(harness, user, made.token)
     # Let the contacts' greetings expire, so each scenario starts with clean chats.
     await harness.advance(harness.services.settings.contact_reply_ttl.total_seconds())
     assert all(not c.visible for c in cast.contacts)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -25,9 +24,11 @@ from tests.factories import T0
 
 
 class RecordingSender:
-    """Records each call; `fail` maps a text to the errors its next attempts raise."""
+    """Records each call, stamped with the pacing clock the outbox runs on; `fail` maps a
+    text to the errors its next attempts raise."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: FakeClock | None = None) -> None:
+        self._clock = clock or FakeClock(T0)
         self.calls: list[tuple[str, int, str | int, float]] = []
         self.fail: dict[str, list[DeliveryError]] = {}
         self.changed = asyncio.Condition()
@@ -35,7 +36,7 @@ class RecordingSender:
 
     async def _record(self, entry: tuple[str, int, str | int]) -> None:
         async with self.changed:
-            self.calls.append((*entry, time.monotonic()))
+            self.calls.append((*entry, self._clock.monotonic()))
             self.changed.notify_all()
 
     async def send(self, chat_id: int, rendered: Rendered) -> int:
@@ -99,13 +100,17 @@ async def test_more_urgent_work_goes_first_whatever_order_it_was_queued_in(env) 
 
 
 async def test_one_chat_gets_its_messages_in_order_and_no_faster_than_its_rate(env) -> None:
-    db, _, _, make = env
-    box, sender = make(rate_per_chat=20.0), RecordingSender()
+    db, clock, _, make = env
+    box, sender = make(rate_per_chat=20.0), RecordingSender(clock)
     await box.start(sender)
     async with db.transaction() as tx:
         for i in range(4):
             await box.send(tx, 7, note(f"m{i}"))
-    await sender.until(lambda: len(sender.sent()) == 4)
+    pacer = asyncio.create_task(_let_pacing_pass(box, clock))
+    try:
+        await sender.until(lambda: len(sender.sent()) == 4)
+    finally:
+        pacer.cancel()
     assert sender.sent() == ["m0", "m1", "m2", "m3"]
     stamps = [c[3] for c in sender.calls]
     # A lower bound only: the outbox must wait at least 1/rate between two sends to a chat.
@@ -150,7 +155,7 @@ async def test_a_permanent_failure_is_final_and_reported(env) -> None:
 
 async def test_flood_control_pauses_every_chat_for_retry_after(env) -> None:
     db, clock, _repo, make = env
-    box, sender = make(), RecordingSender()
+    box, sender = make(), RecordingSender(clock)
     sender.fail["a"] = [DeliveryError("RetryAfter", permanent=False, retry_after=0.3)]
     await box.start(sender)
     async with db.transaction() as tx:
@@ -211,6 +216,18 @@ async def test_an_ordinary_reply_that_could_not_go_out_for_a_day_is_dropped(env)
     await box.start(sender)
     await _until_state(db, repo, row, OutboxState.EXPIRED)
     await sender.until(lambda: sender.sent() == ["page"])
+
+
+async def _let_pacing_pass(box: Outbox, clock: FakeClock) -> None:
+    """What the end-to-end harness does: whenever pacing holds work back, let exactly
+    that much pacing time pass on the test's clock."""
+    while True:
+        await asyncio.sleep(0.002)
+        wait = box.pacing_wait
+        if wait and not box.busy:
+            box.pacing_wait = None
+            clock.let_pacing_pass(wait)
+            box.wake()
 
 
 async def _until_state(db: Database, repo: OutboxRepo, row: int, state: OutboxState) -> None:

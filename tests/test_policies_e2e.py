@@ -63,7 +63,10 @@ async def test_a_contact_moved_to_another_policy_mid_alert_pages_its_first_step_
     await harness.settle()
     # The page goes first (it is more urgent than the answer), then the answer.
     assert len(pages(c)) == 1
-    assert texts(c)[-1] == f"{CONTACTS[0][1]} now uses policy night. Open alerts moved to it: 1."
+    assert texts(c)[-1] == (
+        f"{CONTACTS[0][1]} now uses policy night. Their open alert moved to it and pages its "
+        "step 1 now."
+    )
     # The old policy's step 2 never fires; the new one has a single step, no repeat.
     await harness.advance(600)
     assert len(pages(c)) == 2 and pages(c)[-1].startswith("UNANSWERED")

@@ -43,12 +43,24 @@ class FloodLimits:
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._chat_rate, self._chat_burst = chat_rate, chat_burst
+        self._global_rate, self._global_burst = global_rate, global_burst
         self._group_per_minute = group_per_minute
         self._monotonic = monotonic
         now = monotonic()
         self._global = TokenBucket(global_rate, global_burst, global_burst, now)
         self._chats: dict[int, TokenBucket] = {}
         self._groups: dict[int, TokenBucket] = {}
+
+    def on_clock(self, monotonic: Callable[[], float]) -> FloodLimits:
+        """The same limits, full again, counted on another clock."""
+        return FloodLimits(
+            self._chat_rate,
+            self._chat_burst,
+            self._global_rate,
+            self._global_burst,
+            self._group_per_minute,
+            monotonic,
+        )
 
     def _bucket(
         self, table: dict[int, TokenBucket], key: int, rate: float, burst: int

@@ -150,6 +150,14 @@ class Emulator:
     def base_file_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/file/bot"
 
+    def pace_on(self, monotonic: Callable[[], float]) -> None:
+        """Count Telegram's flood limits on `monotonic` (the bot's pacing clock in a test
+        on a fake clock) instead of real time, so that a bot that keeps its own pace on
+        that clock is held to exactly that pace. Callback answer windows stay real."""
+        limits = self._world.limits
+        if limits is not None:
+            self._world.limits = limits.on_clock(monotonic)
+
     def set_latency(self, seconds: float) -> None:
         self._latency = seconds
 
