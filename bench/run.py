@@ -26,12 +26,13 @@ from typing import Any
 from telegram import Bot
 
 from bot.__main__ import load_keys, main
-from bot.app import ALLOWED_UPDATES, NabatApp, build_application
-from bot.clock import SystemClock
-from bot.services import Services
+from bot.app import ALLOWED_UPDATES, build_application
+from bot.domain.clock import SystemClock
+from bot.domain.models import Role
+from bot.wiring import Services
 from config import Settings, load_settings
+from handlers.context import NabatApp
 from storage.db import to_db_time
-from storage.models import Role
 from tests.seed import seed_people
 from tests.telegram_emulator import Emulator
 
@@ -296,7 +297,7 @@ async def p5(latency: float, alerts: int = 500) -> dict[str, Any]:
         services = await Services.open(
             w.settings, load_keys(w.settings).ring, SystemClock(), bot_username="nabat_bench_bot"
         )
-        from bot.alerts import ContactMessage, Incoming
+        from bot.services.alerts import ContactMessage, Incoming
 
         for contact in w.contacts:
             person = await services.people.identify(contact.id)

@@ -13,8 +13,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot import __version__
-from bot.clock import Clock, SystemClock
-from bot.errors import (
+from bot.domain.clock import Clock, SystemClock
+from bot.domain.errors import (
     DeliveryError,
     InUseError,
     KeyRingError,
@@ -22,11 +22,11 @@ from bot.errors import (
     SettingsError,
     StorageError,
 )
+from bot.domain.models import Role
 from bot.logs import setup_logging
 from config import Settings, load_settings
 from config.durations import format_duration, parse_duration
 from storage.keyring import KeyRing, LoadedKeyRing, load_key_ring, write_key_ring_file
-from storage.models import Role
 
 log = logging.getLogger("nabat")
 
@@ -384,7 +384,7 @@ async def _bot_username(settings: Settings) -> str:
 
 
 async def _invite(settings: Settings, args: argparse.Namespace, clock: Clock) -> int:
-    from bot.services import Services
+    from bot.wiring import Services
 
     username = await _bot_username(settings)
     loaded = await checked_keys(settings, clock)
@@ -423,8 +423,8 @@ async def _migrate(settings: Settings, clock: Clock) -> int:
 
 
 async def _rota(settings: Settings, args: argparse.Namespace, clock: Clock) -> int:
-    from bot.rota_file import RotaFileError, export_rota, import_rota, write_private
-    from bot.services import Services
+    from bot.services.rota_file import RotaFileError, export_rota, import_rota, write_private
+    from bot.wiring import Services
 
     text = ""
     if args.rota_command == "import":
@@ -476,7 +476,7 @@ async def _rotate(settings: Settings, args: argparse.Namespace, clock: Clock) ->
     from storage.db import Database
     from storage.keycheck import verify_ring
     from storage.lock import DataDirLock
-    from storage.rotation import count_stale, reencrypt_all
+    from storage.reencrypt import count_stale, reencrypt_all
 
     if settings.keys:
         raise KeyRingError(

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
 
-from telegram.ext import Application, ApplicationBuilder, CallbackContext, ContextTypes, ExtBot
+from telegram.ext import ApplicationBuilder, ContextTypes
 
-from bot.clock import Clock, SystemClock
-from bot.services import Services
-from bot.telegram_io import TelegramSender
-from bot.update_guard import GuardedUpdatesRequest, SkippedUpdates
+from bot.delivery.telegram import TelegramSender
+from bot.delivery.update_guard import GuardedUpdatesRequest
+from bot.domain.clock import Clock, SystemClock
+from bot.domain.models import Role
+from bot.wiring import Services
 from config import Settings
+from handlers import register
+from handlers.context import BotData, NabatApp, NabatContext
 from storage.keyring import KeyRing
 from storage.lock import DataDirLock
-from storage.models import Person, Role
 
 log = logging.getLogger(__name__)
 
@@ -37,36 +38,6 @@ def write_heartbeat(data_dir: Path) -> None:
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 
 
-class BotData:
-    """Application-wide state: the services, typed (not `bot_data["x"]` plus a cast)."""
-
-    def __init__(self) -> None:
-        self.services: Services | None = None
-        self.since_housekeeping = 0.0
-        self.since_heartbeat = HEARTBEAT_EVERY
-        self.since_watch = 0.0  # first look a minute after start, when the bot has settled
-        # Updates PTB could not parse, skipped by id (build_application shares the guard's).
-        self.skipped_updates = SkippedUpdates()
-
-
-class NabatContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
-    """The context every handler gets; one per update, shared across handler groups."""
-
-    # Set by the gate (handler group -2) for the update at hand: None for strangers.
-    person: Person | None = None
-    stranger_may_reply: bool = False
-
-    @property
-    def services(self) -> Services:
-        services = self.bot_data.services
-        if services is None:
-            raise RuntimeError("services used before post_init")
-        return services
-
-
-NabatApp = Application[ExtBot[None], NabatContext, dict[Any, Any], dict[Any, Any], BotData, Any]
-
-
 def file_url(api_url: str) -> str:
     """The file URL for a Bot API base URL: .../bot -> .../file/bot, as Telegram lays it out."""
     base = api_url.rstrip("/")
@@ -84,8 +55,6 @@ def build_application(
 ) -> NabatApp:
     """`lock`: the data directory's lock when the caller holds it already (`nabat run`);
     otherwise the bot takes it in post_init and lets it go in post_shutdown."""
-    from handlers import register  # handlers import bot.app for NabatContext
-
     clock = clock or SystemClock()
     token = settings.telegram_token
     if token is None:

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-from bot.errors import SettingsError
+from bot.domain.errors import SettingsError
 from config.durations import MAX_DURATION, format_duration, parse_duration
 
 PREFIX = "NABAT_"

@@ -17,7 +17,7 @@ from telegram.ext import (
 from handlers import common, contact, coordinator, membership, responder, rota
 
 if TYPE_CHECKING:
-    from bot.app import NabatApp
+    from handlers.context import NabatApp
 
 MEMBERSHIP_GROUP = -3
 GATE_GROUP = -2

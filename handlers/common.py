@@ -11,11 +11,11 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
-from bot.app import NabatContext
-from bot.errors import DomainError
-from bot.messages import text
-from bot.people import EnrolOutcome
-from storage.models import Notice, Person, Role
+from bot.domain.errors import DomainError
+from bot.domain.models import Notice, Person, Role
+from bot.services.people import EnrolOutcome
+from bot.words.catalogue import text
+from handlers.context import NabatContext
 
 log = logging.getLogger(__name__)
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 from telegram import Message, Update
 from telegram.ext import ApplicationHandlerStop
 
-from bot.alerts import ContactMessage, Incoming
-from bot.app import NabatContext
+from bot.domain.models import Location, Role
+from bot.services.alerts import ContactMessage, Incoming
 from handlers.common import answer_quietly
-from storage.models import Location, Role
+from handlers.context import NabatContext
 
 PANIC_COMMANDS = ("panic", "sos")
 

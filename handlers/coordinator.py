@@ -6,11 +6,11 @@ import re
 
 from telegram import Update
 
-from bot.app import NabatContext
-from bot.errors import InvalidInput
-from bot.parsing import quoted
+from bot.domain.errors import InvalidInput
+from bot.domain.models import Person, Role
+from bot.domain.parsing import quoted
 from handlers.common import answer_quietly, coordinators_only, replying
-from storage.models import Person, Role
+from handlers.context import NabatContext
 
 REMOVE_PATTERN = r"^rm:"
 _REMOVE_DATA = re.compile(r"rm:(y|n):(\d{1,12})", re.ASCII)

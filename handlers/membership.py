@@ -9,7 +9,7 @@ from telegram import ChatMember, Update
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
-from bot.app import NabatContext
+from handlers.context import NabatContext
 
 log = logging.getLogger(__name__)
 

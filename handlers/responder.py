@@ -8,12 +8,12 @@ import re
 from telegram import Update
 from telegram.error import TelegramError
 
-from bot.app import NabatContext
-from bot.errors import DomainError, InvalidInput
-from bot.messages import text
-from bot.parsing import has_control, whole_number
+from bot.domain.errors import DomainError, InvalidInput
+from bot.domain.models import Person
+from bot.domain.parsing import has_control, whole_number
+from bot.words.catalogue import text
 from handlers.common import staff_caller, staff_only
-from storage.models import Person
+from handlers.context import NabatContext
 
 log = logging.getLogger(__name__)
 

@@ -8,11 +8,11 @@ import re
 
 from telegram import Update
 
-from bot.app import NabatContext
-from bot.errors import DomainError, InvalidInput
-from bot.messages import text
+from bot.domain.errors import DomainError, InvalidInput
+from bot.domain.models import Notice, Person, Role
+from bot.words.catalogue import text
 from handlers.common import answer_quietly, coordinators_only, staff_caller, staff_only
-from storage.models import Notice, Person, Role
+from handlers.context import NabatContext
 
 log = logging.getLogger(__name__)
 

@@ -7,9 +7,7 @@ import sqlite3
 from datetime import datetime
 from typing import Any
 
-from storage.crypto import FieldCipher
-from storage.db import Transaction, from_db_time, to_db_time
-from storage.models import (
+from bot.domain.models import (
     Alert,
     AlertEvent,
     AlertKind,
@@ -18,6 +16,8 @@ from storage.models import (
     Location,
     PageDelivery,
 )
+from storage.crypto import FieldCipher
+from storage.db import Transaction, from_db_time, to_db_time
 from storage.people import Queryable
 
 

@@ -27,7 +27,7 @@ import struct
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from bot.errors import CryptoError, TamperedValueError, UnknownKeyError
+from bot.domain.errors import CryptoError, TamperedValueError, UnknownKeyError
 from storage.keyring import KeyRing
 
 FORMAT_VERSION = 1

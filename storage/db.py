@@ -20,7 +20,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.errors import MigrationError, StorageError
+from bot.domain.errors import MigrationError, StorageError
 
 log = logging.getLogger(__name__)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 
+from bot.domain.models import GroupChat
 from storage.crypto import FieldCipher
 from storage.db import Transaction, to_db_time
-from storage.models import GroupChat
 from storage.people import Queryable
 
 GROUP_PURPOSE = "group_chat"

@@ -6,9 +6,9 @@ import secrets
 import sqlite3
 from datetime import datetime
 
+from bot.domain.models import Invitation, Role
 from storage.crypto import FieldCipher
 from storage.db import Transaction, from_db_time, to_db_time
-from storage.models import Invitation, Role
 from storage.people import Queryable
 
 TOKEN_PURPOSE = "invitation"  # noqa: S105 - a label, not a secret

@@ -20,12 +20,12 @@ import struct
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.errors import CryptoError, KeyRingError
+from bot.domain.errors import CryptoError, KeyRingError
 from storage.crypto import FieldCipher
 from storage.db import Database, Transaction, to_db_time
 from storage.keyring import KeyRing
 from storage.people import TELEGRAM_PURPOSE
-from storage.rotation import ENCRYPTED_COLUMNS
+from storage.reencrypt import ENCRYPTED_COLUMNS
 
 INDEX_KEY_ID = 0  # the row for the blind-index key; encryption keys are numbered from 1
 CHECK_BYTES = 16

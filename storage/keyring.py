@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
-from bot.errors import KeyRingError
+from bot.domain.errors import KeyRingError
 
 KEY_BYTES = 32
 # Key ids are stored in four bytes in every ciphertext's header.

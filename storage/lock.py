@@ -18,7 +18,7 @@ import fcntl
 import os
 from pathlib import Path
 
-from bot.errors import InUseError
+from bot.domain.errors import InUseError
 
 LOCK_FILE = "nabat.lock"
 

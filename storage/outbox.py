@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.domain.models import Button, Notice, OutboxItem, OutboxOp, OutboxState, Priority
 from storage.crypto import FieldCipher
 from storage.db import Transaction, from_db_time, to_db_time
-from storage.models import Button, Notice, OutboxItem, OutboxOp, OutboxState, Priority
 from storage.people import Queryable
 
 CHAT_PURPOSE = "chat"

@@ -6,9 +6,9 @@ import sqlite3
 from datetime import datetime
 from typing import Protocol
 
+from bot.domain.models import Person, Role
 from storage.crypto import FieldCipher
 from storage.db import Params, Transaction, from_db_time, to_db_time
-from storage.models import Person, Role
 
 TELEGRAM_PURPOSE = "telegram_user"
 

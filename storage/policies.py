@@ -12,9 +12,9 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from bot.errors import StorageError
+from bot.domain.errors import StorageError
+from bot.domain.models import Policy, Step, Target, TargetKind
 from storage.db import Transaction
-from storage.models import Policy, Step, Target, TargetKind
 from storage.people import Queryable
 
 

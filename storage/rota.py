@@ -7,7 +7,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.rota import Override, OverrideKind, Rotation, ShiftUnit
+from bot.domain.rota import Override, OverrideKind, Rotation, ShiftUnit
 from storage.db import Transaction, from_db_time, to_db_time
 from storage.people import Queryable
 

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.clock import FakeClock
+from bot.domain.clock import FakeClock
 from tests.factories import T0
 from tests.personas import cast, enrolled, harness  # noqa: F401 - fixtures
 from tests.telegram_emulator import Emulator

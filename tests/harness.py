@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from bot.__main__ import load_keys, main
-from bot.app import ALLOWED_UPDATES, NabatApp, build_application
-from bot.clock import FakeClock
-from bot.services import Services
+from bot.app import ALLOWED_UPDATES, build_application
+from bot.domain.clock import FakeClock
+from bot.wiring import Services
 from config import load_settings
+from handlers.context import NabatApp
 from tests.telegram_emulator import Emulator, SimUser
 
 START_LINE = re.compile(r"/start ([A-Za-z0-9_-]{32})")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.clock import FakeClock
-from storage.models import Role
+from bot.domain.clock import FakeClock
+from bot.domain.models import Role
 from tests.harness import BotHarness, enrol
 from tests.telegram_emulator import Emulator, SimUser
 

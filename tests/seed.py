@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.__main__ import load_keys
-from bot.clock import Clock, SystemClock
-from bot.services import Services
+from bot.domain.clock import Clock, SystemClock
+from bot.domain.models import Role
+from bot.wiring import Services
 from config import Settings
-from storage.models import Role
 
 
 async def seed_people(

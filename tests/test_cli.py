@@ -14,11 +14,11 @@ import pytest
 
 from bot import __version__
 from bot.__main__ import main
-from bot.errors import KeyRingError
+from bot.domain.errors import KeyRingError
+from bot.domain.models import Role
 from storage.crypto import FieldCipher
 from storage.db import Database, bundled_migrations
 from storage.keyring import KeyRing
-from storage.models import Role
 from storage.people import PeopleRepo
 from tests.factories import T0
 

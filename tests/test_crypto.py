@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from bot.errors import CryptoError, TamperedValueError, UnknownKeyError
+from bot.domain.errors import CryptoError, TamperedValueError, UnknownKeyError
 from storage.crypto import FieldCipher
 from storage.keyring import KeyRing
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.errors import NotAllowed
+from bot.domain.errors import NotAllowed
 from bot.logs import quiet_libraries
 from tests.harness import BotHarness, enrol, invite, token_from
 from tests.personas import CONTACTS, COORDINATOR, RESPONDERS, Cast

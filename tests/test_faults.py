@@ -11,9 +11,9 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.__main__ import main
-from bot.alerts import ContactMessage, Incoming
+from bot.domain.models import Role
+from bot.services.alerts import ContactMessage, Incoming
 from config import load_settings
-from storage.models import Role
 from tests.harness import BotHarness, enrol, token_from
 from tests.personas import CONTACTS, COORDINATOR, RESPONDERS, Cast
 from tests.seed import seed_people

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot.errors import KeyRingError
+from bot.domain.errors import KeyRingError
 from storage.keyring import KeyRing, LoadedKeyRing, load_key_ring, write_key_ring_file
 
 

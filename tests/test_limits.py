@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.limits import MAX_BUTTONS, MAX_CAPTION, MAX_TEXT, clip, fits, length, split_text
-from bot.messages import chunk_lines, render
-from bot.outbox import fit, fit_edit
-from storage.models import Button, Notice
+from bot.delivery.outbox import fit, fit_edit
+from bot.domain.limits import MAX_BUTTONS, MAX_CAPTION, MAX_TEXT, clip, fits, length, split_text
+from bot.domain.models import Button, Notice
+from bot.words.catalogue import chunk_lines, render
 
 # Letters, line breaks, spaces, and characters outside the BMP (two UTF-16 units each).
 TEXT = st.text(

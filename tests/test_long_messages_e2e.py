@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from bot.limits import MAX_TEXT
+from bot.domain.limits import MAX_TEXT
 from tests.harness import BotHarness
 from tests.personas import RESPONDERS, Cast
 from tests.telegram_emulator import SimUser

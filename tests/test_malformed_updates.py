@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 
+from bot.delivery.update_guard import SkippedUpdates, screen_updates
 from bot.logs import (
     LIBRARIES,
     LibraryFilter,
     install_library_filter,
     scrub_library_record,
 )
-from bot.update_guard import SkippedUpdates, screen_updates
 from tests.harness import BotHarness
 from tests.personas import CONTACTS, Cast
 from tests.telegram_emulator import SimUser
@@ -180,7 +180,7 @@ async def test_no_log_record_carries_the_panic_or_the_contacts_id_but_the_skip_i
         assert secret not in caplog.text, secret
     for update_id, error in ((bad, "KeyError"), (last, "TypeError")):
         assert any(
-            r.name == "bot.update_guard"
+            r.name == "bot.delivery.update_guard"
             and str(update_id) in r.getMessage()
             and error in r.getMessage()
             for r in caplog.records
@@ -239,7 +239,7 @@ def test_a_library_record_keeps_its_template_and_loses_its_arguments_and_traceba
     dump = _record("asyncio", "Task exception was never retrieved\nfuture: <Task secret>")
     scrub_library_record(dump)
     assert dump.getMessage() == "Task exception was never retrieved"
-    own = _record("bot.alerts", "alert %d paged", 7)
+    own = _record("bot.services.alerts", "alert %d paged", 7)
     scrub_library_record(own)
     assert own.getMessage() == "alert 7 paged"
 

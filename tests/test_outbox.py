@@ -11,14 +11,14 @@ from typing import Any
 
 import pytest
 
-from bot.clock import FakeClock
-from bot.errors import DeliveryError
-from bot.messages import Rendered
-from bot.outbox import Outbox
+from bot.delivery.outbox import Outbox
+from bot.domain.clock import FakeClock
+from bot.domain.errors import DeliveryError
+from bot.domain.models import Notice, OutboxState, Priority
+from bot.words.catalogue import Rendered
 from storage.crypto import FieldCipher
 from storage.db import Database
 from storage.keyring import KeyRing
-from storage.models import Notice, OutboxState, Priority
 from storage.outbox import OutboxRepo
 from tests.factories import T0
 

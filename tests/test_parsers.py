@@ -18,9 +18,14 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.__main__ import load_keys, main
-from bot.clock import FakeClock
-from bot.errors import DomainError, InvalidInput, NotFound
-from bot.oncall import (
+from bot.domain.clock import FakeClock
+from bot.domain.errors import DomainError, InvalidInput, NotFound
+from bot.domain.models import Person, Role
+from bot.domain.parsing import has_control, quoted, whole_number
+from bot.domain.rota import ShiftUnit, zone_name
+from bot.services.people import clean_name
+from bot.services.policies import parse_wait, step_index
+from bot.services.rota import (
     find_person,
     parse_every,
     parse_local,
@@ -29,16 +34,11 @@ from bot.oncall import (
     parts,
     rotation_name,
 )
-from bot.parsing import has_control, quoted, whole_number
-from bot.people import clean_name
-from bot.policy_edit import parse_wait, step_index
-from bot.rota import ShiftUnit, zone_name
-from bot.services import Services
+from bot.wiring import Services
 from config import load_settings
 from config.durations import parse_duration
 from handlers.responder import _alert_number
 from storage.invitations import looks_like_token
-from storage.models import Person, Role
 from tests.factories import T0
 from tests.harness import BotHarness
 from tests.personas import Cast

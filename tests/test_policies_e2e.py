@@ -47,7 +47,7 @@ async def test_a_contact_moved_to_another_policy_mid_alert_pages_its_first_step_
     async with services.db.transaction() as tx:
         coordinator = await services.people.identify(COORDINATOR[0])
         assert coordinator is not None
-        from storage.models import Step, Target, TargetKind
+        from bot.domain.models import Step, Target, TargetKind
 
         await services.policies.policies.create(
             tx,

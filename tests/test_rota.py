@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.rota import (
+from bot.domain.rota import (
     SEARCH_HORIZON,
     Override,
     OverrideKind,

@@ -13,15 +13,15 @@ from typing import Any
 import pytest
 
 from bot.__main__ import main
-from bot.clock import FakeClock
-from bot.rota import OverrideKind, ShiftUnit
-from bot.rota_file import ImportSummary, RotaFileError, export_rota, import_rota
+from bot.domain.clock import FakeClock
+from bot.domain.models import Role, Step, Target, TargetKind
+from bot.domain.rota import OverrideKind, ShiftUnit
+from bot.services.rota_file import ImportSummary, RotaFileError, export_rota, import_rota
 from config import load_settings
 from storage.crypto import FieldCipher
 from storage.db import Database, Transaction, to_db_time
 from storage.groups import GroupRepo
 from storage.keyring import KeyRing, write_key_ring_file
-from storage.models import Role, Step, Target, TargetKind
 from storage.people import PeopleRepo
 from storage.policies import PolicyRepo
 from storage.rota import RotaRepo

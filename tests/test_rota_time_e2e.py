@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.people import common_zones
-from bot.wizard import SHOWN
-from storage.models import Role
+from bot.domain.models import Role
+from bot.services.people import common_zones
+from bot.wizards.engine import SHOWN
 from tests.harness import BotHarness, enrol, token_from
 from tests.personas import COORDINATOR, RESPONDERS, Cast
 from tests.telegram_emulator import SimUser

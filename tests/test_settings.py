@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import config
-from bot.errors import SettingsError
+from bot.domain.errors import SettingsError
 from config import Settings, load_settings
 from config.settings import SETTING_NAMES
 

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.errors import MigrationError
+from bot.domain.errors import MigrationError
+from bot.domain.models import Role
 from storage.crypto import FieldCipher
 from storage.db import Database, Migration, bundled_migrations
 from storage.drafts import DraftRepo
 from storage.keyring import KeyRing
-from storage.models import Role
 from storage.people import PeopleRepo
-from storage.rotation import ENCRYPTED_COLUMNS, count_stale, reencrypt_all
+from storage.reencrypt import ENCRYPTED_COLUMNS, count_stale, reencrypt_all
 from tests.factories import T0
 
 

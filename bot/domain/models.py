@@ -1,0 +1,240 @@
+"""Plain values that repositories return: frozen dataclasses and enums, never rows."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bot.domain.limits import MAX_CALLBACK_DATA
+
+
+class Role(enum.StrEnum):
+    CONTACT = "contact"
+    RESPONDER = "responder"
+    COORDINATOR = "coordinator"
+
+
+STAFF_ROLES = frozenset({Role.RESPONDER, Role.COORDINATOR})
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    id: int
+    telegram_id: int
+    name: str
+    lang: str
+    roles: frozenset[Role]
+    created_at: datetime
+    unreachable: bool = False
+    tz: str = "UTC"
+    remind_minutes: int = 60
+    policy_id: int | None = None
+
+    @property
+    def chat_id(self) -> int:
+        # Private chats share the user's id; nabat talks to people only in private.
+        return self.telegram_id
+
+    def has(self, role: Role) -> bool:
+        return role in self.roles
+
+    @property
+    def is_staff(self) -> bool:
+        return bool(self.roles & STAFF_ROLES)
+
+
+@dataclass(frozen=True, slots=True)
+class Invitation:
+    id: int
+    role: Role
+    name: str | None
+    created_by: int | None
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None
+    used_by: int | None
+
+
+class Priority(enum.IntEnum):
+    """Outbox order: lower goes first (DESIGN.md invariant 2)."""
+
+    FIRST_PAGE = 0
+    ESCALATION = 1
+    REMINDER = 2
+    NORMAL = 3
+
+
+class OutboxState(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    EXPIRED = "expired"
+
+
+class OutboxOp(enum.StrEnum):
+    SEND = "send"
+    EDIT = "edit"
+    DELETE = "delete"
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """An inline button: a catalogue key for its label and opaque callback data."""
+
+    key: str
+    data: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Telegram refuses the whole message for one oversized button: fail where it is made.
+        if not 1 <= len(self.data.encode("utf-8")) <= MAX_CALLBACK_DATA:
+            raise ValueError(f"callback data must be 1 to {MAX_CALLBACK_DATA} bytes")
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """What to tell someone, as a catalogue key and parameters, rendered at delivery time."""
+
+    key: str
+    params: dict[str, Any] = field(default_factory=dict)
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    protect: bool = False
+    lang: str = "en"
+    # Relayed media, by Telegram file id or coordinates, never downloaded:
+    # {"type": "location", "lat", "lon", "live_period"?} | {"type": "voice"|"photo", "file_id"}.
+    # The catalogue text becomes the caption (voice, photo) or is not sent (location).
+    media: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    id: int
+    op: OutboxOp
+    priority: Priority
+    chat_id: int
+    chat_key: bytes
+    notice: Notice | None
+    target_message_id: int | None
+    ref_id: int | None
+    person_id: int | None
+    attempts: int
+    not_before: datetime
+    expires_at: datetime | None
+    erase_done: bool = False  # delete the row once finished (storage/erasure.py)
+
+
+class AlertKind(enum.StrEnum):
+    PANIC = "panic"
+    DURESS = "duress"
+    MISSED_CHECKIN = "missed_checkin"
+    DRILL = "drill"
+
+
+class AlertState(enum.StrEnum):
+    TRIGGERED = "triggered"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+class TargetKind(enum.StrEnum):
+    ALL_RESPONDERS = "all_responders"
+    ALL_COORDINATORS = "all_coordinators"
+    PERSON = "person"
+    ROTATION = "rotation"  # whoever is on call in that rotation when the step fires
+    GROUP = "group"  # a group chat the bot was added to by a coordinator
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    kind: TargetKind
+    person_id: int | None = None  # PERSON
+    rotation_id: int | None = None  # ROTATION
+    group_id: int | None = None  # GROUP
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    delay_s: int
+    targets: tuple[Target, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    id: int
+    name: str
+    steps: tuple[Step, ...]
+    repeat: int
+    ack_timeout_s: int
+    is_default: bool
+    retired: bool = False
+    version: int = 0  # raised by every change (storage/policies.py)
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    latitude: float
+    longitude: float
+    live: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    id: int
+    contact_id: int | None
+    kind: AlertKind
+    state: AlertState
+    policy_id: int
+    body: str
+    location: Location | None
+    created_at: datetime
+    step: int
+    pass_: int
+    step_started_at: datetime
+    next_escalation_at: datetime | None
+    unanswered: bool
+    ack_by: int | None
+    ack_at: datetime | None
+    ack_deadline_at: datetime | None
+    ack_reminded: bool
+    resolved_by: int | None
+    resolved_at: datetime | None
+    resolution: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AlertEvent:
+    id: int
+    alert_id: int
+    at: datetime
+    kind: str
+    actor_id: int | None
+    detail: dict[str, Any]
+
+
+class PageDelivery(enum.StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class AlertPage:
+    id: int
+    alert_id: int
+    person_id: int | None  # None for a page to a group chat
+    pass_: int
+    step: int
+    outbox_id: int | None
+    paged_at: datetime
+    delivery: PageDelivery
+    group_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GroupChat:
+    id: int
+    chat_id: int
+    title: str

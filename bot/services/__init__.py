@@ -1,0 +1,11 @@
+"""What nabat does, as plain values in and out: no Telegram here.
+
+- alerts.py: panics and follow-ups, escalation, acknowledgement, resolution, outcomes.
+- people.py: invitations, enrolment, removal.
+- gate.py: redelivered updates and strangers.
+- rota.py: rotations, overrides, swaps, previews and their confirmation.
+- policies.py: escalation policies and who uses which.
+- groups.py: group chats as page targets.
+- watch.py: shift reminders, handoffs, coverage gaps.
+- rota_file/: the rota and policies as one TOML file (export, import).
+"""

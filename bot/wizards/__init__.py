@@ -1,0 +1,7 @@
+"""Guided changes: one engine, one module per flow; each ends in a service's preview.
+
+- engine.py: the questions, answers, buttons and drafts every flow shares.
+- rotation.py: a new rotation; who takes turns.
+- override.py: an override.
+- policy_step.py: a policy step.
+"""

@@ -1,0 +1,257 @@
+"""Words about alerts: pages, lists and timelines, in the reader's language.
+
+Built when queued, since they join many catalogue strings; a contact's chat never
+gets any of these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.domain.limits import fits, split_text
+from bot.domain.models import Alert, AlertEvent, AlertPage, AlertState, Person, Policy
+from bot.words.catalogue import text
+from config.durations import format_duration
+
+# How much of the contact's message a page holds: room is left for the header, the
+# location, who acknowledged or resolved it and a note of up to 1000 characters.
+PAGE_TEXT = 2000
+
+
+class Reader(Protocol):
+    """Whoever reads a page: a person, or a group chat (English, UTC)."""
+
+    @property
+    def lang(self) -> str: ...
+
+    @property
+    def tz(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class GroupReader:
+    lang: str = "en"
+    tz: str = "UTC"
+
+
+def when(moment: datetime, person: Reader) -> str:
+    """A time in the reader's own zone (`/tz`), with the zone's abbreviation."""
+    try:
+        local = moment.astimezone(ZoneInfo(person.tz))
+    except (ZoneInfoNotFoundError, ValueError):
+        local = moment.astimezone(UTC)
+    return local.strftime("%Y-%m-%d %H:%M %Z")
+
+
+def ago(delta: timedelta) -> str:
+    return format_duration(timedelta(seconds=max(1, int(delta.total_seconds()))))
+
+
+def message_parts(alert: Alert) -> list[str]:
+    """The contact's message as the page shows it (the first part) and the rest, in
+    pieces that each fit a continuation message."""
+    if not alert.body:
+        return []
+    if fits(alert.body, PAGE_TEXT):
+        return [alert.body]
+    head = split_text(alert.body, PAGE_TEXT)[0]
+    rest = alert.body[len(head) :]
+    if rest[:1] in ("\n", " "):  # the line break or space it was cut at
+        rest = rest[1:]
+    return [head, *split_text(rest)]
+
+
+def continuations(alert: Alert, reader: Reader) -> list[str]:
+    """The rest of a long message, as messages that follow the page."""
+    parts = message_parts(alert)
+    return [
+        text("page.continued", reader.lang, id=alert.id, part=n, parts=len(parts), text=part)
+        for n, part in enumerate(parts[1:], start=2)
+    ]
+
+
+def page_body(alert: Alert, contact_name: str, reader: Reader, policy: Policy | None) -> str:
+    """A page's text. The contact's message is cut at PAGE_TEXT characters (the rest is in
+    `continuations`), so that the page, and every later edit of it that adds who
+    acknowledged or resolved it and a note, stays inside Telegram's 4096 characters."""
+    lang = reader.lang
+    parts = message_parts(alert)
+    lines = [
+        text("page.header", lang, kind=text(f"kind.{alert.kind.value}", lang), id=alert.id),
+        text("page.from", lang, name=contact_name),
+        text("page.text", lang, text=parts[0]) if parts else text("page.no_text", lang),
+    ]
+    if len(parts) > 1:
+        lines.append(text("page.text_cut", lang, n=len(parts) - 1))
+    if alert.location is not None:
+        live = text("page.location.live", lang) if alert.location.live else ""
+        lines.append(
+            text(
+                "page.location",
+                lang,
+                lat=alert.location.latitude,
+                lon=alert.location.longitude,
+                live=live,
+            )
+        )
+    lines.append(text("page.at", lang, time=when(alert.created_at, reader)))
+    if policy is not None and alert.state is AlertState.TRIGGERED and not alert.unanswered:
+        repeat = text("page.repeat", lang, n=alert.pass_) if alert.pass_ else ""
+        lines.append(
+            text("page.step", lang, step=alert.step + 1, steps=len(policy.steps), repeat=repeat)
+        )
+    return "\n".join(lines)
+
+
+def alert_line(alert: Alert, contact_name: str, acker: str | None, reader: Person) -> str:
+    lang = reader.lang
+    return text(
+        "alerts.line",
+        lang,
+        id=alert.id,
+        kind=text(f"kind.{alert.kind.value}", lang),
+        name=contact_name,
+        state=state_label(alert, acker, lang),
+        time=when(alert.created_at, reader),
+    )
+
+
+def state_label(alert: Alert, acker: str | None, lang: str) -> str:
+    if alert.state is AlertState.ACKNOWLEDGED:
+        return text("state.acknowledged", lang, name=acker or "?")
+    return text(f"state.{alert.state.value}", lang)
+
+
+_EVENT_KEYS = {
+    "created": "timeline.created",
+    "paged": "timeline.paged",
+    "step_skipped": "timeline.step_skipped",
+    "unanswered": "timeline.unanswered",
+    "nobody": "timeline.nobody",
+    "delivery_failed": "timeline.delivery_failed",
+    "unreachable": "timeline.unreachable",
+    "step_unreached": "timeline.step_unreached",
+    "acknowledged": "timeline.acknowledged",
+    "reminder": "timeline.reminder",
+    "resumed": "timeline.resumed",
+    "followup": "timeline.followup",
+    "resolved": "timeline.resolved",
+    "policy_changed": "timeline.policy_changed",
+    "held": "timeline.held",
+    "released": "timeline.released",
+    "dismissed": "timeline.dismissed",
+    "snoozed": "timeline.snoozed",
+    "note": "timeline.note",
+}
+
+MEDIA = ("voice", "photo")
+
+
+def map_link(lat: float, lon: float) -> str:
+    """A map at the point (OpenStreetMap: no account, no tracking cookie needed to look)."""
+    return (
+        f"https://www.openstreetmap.org/?mlat={lat:.5f}&mlon={lon:.5f}#map=17/{lat:.5f}/{lon:.5f}"
+    )
+
+
+def followup_content(event: AlertEvent, lang: str) -> str:
+    """What a follow-up said: its text, a location with a map link, a caption; or ''."""
+    detail = event.detail
+    if "lat" in detail and "lon" in detail:
+        lat, lon = float(detail["lat"]), float(detail["lon"])
+        return f"{lat:.5f}, {lon:.5f} {map_link(lat, lon)}"
+    return str(detail.get("text", ""))
+
+
+def media_of(events: list[AlertEvent]) -> list[AlertEvent]:
+    """The follow-ups that were voice messages or photos (relayed again on request)."""
+    return [
+        e
+        for e in events
+        if e.kind == "followup" and e.detail.get("what") in MEDIA and e.detail.get("file_id")
+    ]
+
+
+def catch_up(
+    alert: Alert, contact_name: str, missed: list[AlertEvent], reader: Reader
+) -> list[str]:
+    """What the contact sent before `reader` was paged, one line each, under a header."""
+    lang = reader.lang
+    lines = [text("catchup.header", lang, name=contact_name, id=alert.id)]
+    for event in missed:
+        detail = event.detail
+        what = detail.get("what", "text")
+        at = when(event.at, reader)
+        said = str(detail.get("text", ""))
+        if "lat" in detail and "lon" in detail:
+            lat, lon = float(detail["lat"]), float(detail["lon"])
+            lines.append(
+                text("catchup.location", lang, time=at, lat=lat, lon=lon, map=map_link(lat, lon))
+            )
+        elif what in MEDIA:
+            key = "catchup.voice" if what == "voice" else "catchup.photo"
+            lines.append(text(key, lang, time=at, text=said).rstrip())
+        elif what == "panic_again":
+            lines.append(text("catchup.panic_again", lang, time=at, text=said).rstrip())
+        else:
+            lines.append(text("catchup.text", lang, time=at, text=said))
+    if media_of(missed):
+        lines.append(text("catchup.media_hint", lang))
+    return lines
+
+
+def timeline(
+    alert: Alert,
+    contact_name: str,
+    acker: str | None,
+    events: list[AlertEvent],
+    pages: list[tuple[AlertPage, str]],
+    reader: Person,
+) -> str:
+    lang = reader.lang
+    lines = [
+        text(
+            "timeline.header",
+            lang,
+            id=alert.id,
+            kind=text(f"kind.{alert.kind.value}", lang),
+            name=contact_name,
+            state=state_label(alert, acker, lang),
+        ),
+    ]
+    for event in events:
+        key = _EVENT_KEYS.get(event.kind)
+        if key is None:
+            continue
+        params = dict(event.detail)
+        if event.kind == "resolved" and params.get("note"):
+            key = "timeline.resolved_note"
+        if event.kind == "followup":
+            params["what"] = text(f"what.{params.get('what', 'text')}", lang)
+            content = followup_content(event, lang)
+            if content:
+                key, params["content"] = "timeline.followup_content", content
+        if "names" in params and isinstance(params["names"], list):
+            params["names"] = ", ".join(params["names"])
+        params.setdefault("name", "?")
+        params.setdefault("step", "?")
+        lines.append(f"{when(event.at, reader)}  {text(key, lang, **params)}")
+    if pages:
+        lines.append("")
+        lines.append(text("timeline.pages", lang))
+        for page, name in pages:
+            step = page.step + 1 if page.step >= 0 else "-"
+            lines.append(
+                text(
+                    "timeline.page",
+                    lang,
+                    time=when(page.paged_at, reader),
+                    name=name,
+                    step=step,
+                    delivery=text(f"delivery.{page.delivery.value}", lang),
+                )
+            )
+    return "\n".join(lines)

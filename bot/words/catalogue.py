@@ -1,0 +1,589 @@
+"""The message catalogue: every word nabat says to a Telegram user, wrapped for gettext.
+
+Strings are English msgids marked with N_() so `pybabel extract -k N_` or `xgettext -k N_`
+finds them; a translation is a `bot/words/locale/<lang>/LC_MESSAGES/nabat.mo` file, not
+code.
+Contacts' strings stay short and neutral: their phone may be read by someone else.
+"""
+
+from __future__ import annotations
+
+import gettext
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from bot.domain.limits import BLOCK, length, split_text
+from bot.domain.models import Notice
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+DOMAIN = "nabat"
+
+
+def N_(text: str) -> str:
+    return text
+
+
+CATALOGUE: dict[str, str] = {
+    # Anyone not enrolled, and every failed invitation: one line that says nothing.
+    "neutral": N_("Sorry, I can't help with that."),
+    # Enrolment.
+    "welcome.contact": N_(
+        "You are set up. If you need help, send /panic or just write here. "
+        "Send /help to see what you can do."
+    ),
+    "welcome.responder": N_(
+        "Welcome, {name}. You are enrolled as a responder: you will be paged when a "
+        "contact needs help. Send /help to see your commands."
+    ),
+    "welcome.coordinator": N_(
+        "Welcome, {name}. You are enrolled as a coordinator: you can invite people and "
+        "run the rota. Send /help to see your commands."
+    ),
+    "enrol.already": N_("You are already enrolled as {role}. Send /help to see what you can do."),
+    "enrol.role_conflict": N_(
+        "This invitation is for a {role}, which cannot be combined with your current role. "
+        "Ask a coordinator for the right invitation."
+    ),
+    # Help, by role.
+    "help.contact": N_("/panic [text] - ask for help now (or just write here)\n/help - this list"),
+    "help.responder": N_(
+        "Responder commands:\n"
+        "/alerts - open alerts paged to you\n"
+        "/alert <n> - an alert's timeline\n"
+        "/ack <n> - acknowledge alert n\n"
+        "/resolve <n> [note] - resolve alert n\n"
+        "/oncall - who is on call now and next\n"
+        "/shifts - your next shifts\n"
+        "/swap <rotation> | <from> | <to> - offer a window of your shifts to others\n"
+        "/swap cancel <n> - take back an offer nobody has taken\n"
+        "/tz <zone> - your time zone, e.g. /tz Europe/Moscow\n"
+        "/remind <time> - how long before a shift you are reminded (default 60m)\n"
+        "/help - this list"
+    ),
+    "help.coordinator": N_(
+        "Coordinator commands:\n"
+        "/invite <role> [name] - invite a contact, responder or coordinator "
+        "(e.g. /invite responder Anna)\n"
+        "/people - list enrolled people\n"
+        "/remove <number or name> - end an enrolment and delete that person's data\n"
+        "/alerts - all open alerts\n"
+        "/alert <n> - an alert's timeline\n"
+        "/ack <n>, /resolve <n> [note] - act on any alert\n"
+        "/rotation - list rotations; /rotation new, /rotation people - change them, "
+        "step by step\n"
+        "/override - add, remove or replace someone on call for a while, step by step\n"
+        "/oncall, /tz <zone> - who is on call; your time zone\n"
+        "/policy - escalation policies; /policy step - change or add a step, step by step; "
+        "/policy drop ... removes one\n"
+        "/assign <contact> | <policy> - which policy pages for a contact\n"
+        "/help - this list"
+    ),
+    "help.unknown_command": N_("I don't know that command. Send /help to see what you can do."),
+    # Invitations.
+    "invite.created": N_(
+        "Invitation for a {role}{named} created. It works once and expires {expires}.\n\n"
+        "Send this link to the person:\n{link}\n\n"
+        "or ask them to send the bot this line:\n/start {token}"
+    ),
+    "invite.named": N_(" ({name})"),
+    "invite.usage": N_(
+        "Usage: /invite <role> [name], where role is contact, responder or coordinator. "
+        "Example: /invite responder Anna"
+    ),
+    "invite.bad_role": N_(
+        "'{given}' is not a role. Use contact, responder or coordinator. "
+        "Example: /invite contact K-17"
+    ),
+    "invite.bad_name": N_(
+        "A name must be 1 to {max} characters of text, without line breaks. "
+        "Example: /invite responder Anna"
+    ),
+    # People.
+    # A block of text already put together in the reader's language (lists).
+    "text.block": "{text}",
+    "people.header": N_("Enrolled people ({count}):"),
+    "people.line": N_("#{id} {name} - {roles}"),
+    "people.empty": N_("No one is enrolled yet. Invite someone with /invite."),
+    "role.contact": N_("contact"),
+    "role.responder": N_("responder"),
+    "role.coordinator": N_("coordinator"),
+    "remove.usage": N_(
+        "Usage: /remove <number or name>. /people shows each person's number. Example: /remove 3"
+    ),
+    "remove.not_found": N_("No enrolled person matches '{query}'. Send /people to see everyone."),
+    "remove.ambiguous": N_(
+        "More than one person matches '{query}': {matches}. "
+        "Use the number instead, e.g. /remove {example}"
+    ),
+    "remove.confirm": N_(
+        "Remove #{id} {name} ({roles})? This ends their enrolment and deletes their data. "
+        "It cannot be undone."
+    ),
+    "remove.last_coordinator": N_(
+        "#{id} {name} is the last coordinator. Invite another coordinator before removing them."
+    ),
+    "remove.done": N_("Removed #{id} {name}. Their data has been deleted."),
+    "remove.cancelled": N_("Cancelled: #{id} {name} stays enrolled."),
+    "remove.gone": N_("That person is no longer enrolled."),
+    "button.remove": N_("Remove"),
+    "button.cancel": N_("Cancel"),
+    "callback.expired": N_("This button no longer applies."),
+    "callback.done": N_("Done."),
+    # Contacts: short, neutral, deleted after a while. Nothing names a lawyer or a case.
+    "contact.received": N_("Received."),
+    "contact.on_it": N_("Someone is on it."),
+    "contact.hint": N_("Send /panic if you need help now."),
+    # Pages to responders and coordinators.
+    "kind.panic": N_("PANIC"),
+    "kind.duress": N_("DURESS"),
+    "kind.missed_checkin": N_("MISSED CHECK-IN"),
+    "kind.drill": N_("DRILL (practice)"),
+    "page.header": N_("{kind} - alert #{id}"),
+    "page.from": N_("From: {name}"),
+    "page.text": N_("Message: {text}"),
+    "page.no_text": N_("Message: (none)"),
+    "page.text_cut": N_("(The message continues below: {n} more.)"),
+    "page.continued": N_("Alert #{id}, the message goes on ({part} of {parts}):\n{text}"),
+    "page.location": N_("Location: {lat:.5f}, {lon:.5f}{live}"),
+    "page.location.live": N_(" (live)"),
+    "page.at": N_("Raised: {time}"),
+    "page.step": N_("Step {step} of {steps}{repeat}"),
+    "page.repeat": N_(", repeat {n}"),
+    "page.how": N_("Acknowledge to stop paging others, or /ack {id}."),
+    "page.unanswered": N_("UNANSWERED: no one has acknowledged this alert. Everyone is paged."),
+    "page.reminder": N_(
+        "REMINDER: you acknowledged this alert {ago} ago and it is not resolved. "
+        "Resolve it, or press Still on it; otherwise escalation resumes in {timeout}."
+    ),
+    "page.was_held": N_(
+        "Acknowledged by {name} at {time}, but not resolved in time: paging again."
+    ),
+    "button.snooze": N_("Still on it"),
+    "alert.snoozed": N_("Noted: you will be reminded about alert #{id} again in {wait}."),
+    "alert.snooze_not_yours": N_(
+        "Only whoever acknowledged alert #{id} can say they are still on it."
+    ),
+    # After a resolution: a contact's next words go first to whoever resolved it.
+    "held.page": N_(
+        "{name} wrote after alert #{prev} was resolved (now alert #{id}):\n{text}\n\n"
+        "If they need help, press New alert: the escalation policy pages at once. If not, "
+        "press Not an alert. If you do neither, it becomes an alert at {time}."
+    ),
+    "button.new_alert": N_("New alert"),
+    "button.not_alert": N_("Not an alert"),
+    "held.released": N_("Alert #{id} is now an alert: its escalation policy is paging."),
+    "held.dismissed": N_("Alert #{id} is closed: not an alert."),
+    "held.not_held": N_("Alert #{id} is already an alert, or closed."),
+    # Resolving by button asks for a note.
+    "resolve.ask_note": N_(
+        "Alert #{id} is resolved. What happened? Reply with a short note for the record, "
+        "or press No note."
+    ),
+    "button.no_note": N_("No note"),
+    "resolve.note_added": N_("Note added to alert #{id}."),
+    "resolve.no_note": N_("Alert #{id} is resolved, without a note."),
+    # What a contact sent before someone was paged, sent with their page.
+    "catchup.header": N_("What {name} sent on alert #{id} before this page:"),
+    "catchup.text": N_("{time}: {text}"),
+    "catchup.location": N_("{time}: location {lat:.5f}, {lon:.5f} {map}"),
+    "catchup.voice": N_("{time}: a voice message"),
+    "catchup.photo": N_("{time}: a photo {text}"),
+    "catchup.panic_again": N_("{time}: pressed panic again {text}"),
+    "catchup.media_hint": N_("Press the button below for the voice messages and photos."),
+    "button.media": N_("Voice and photos ({n})"),
+    "media.none": N_("Alert #{id} has no voice messages or photos."),
+    "timeline.media": N_("Alert #{id}: {n} voice messages or photos from the contact."),
+    "page.acked": N_("Acknowledged by {name} at {time}."),
+    "page.resolved": N_("Resolved by {name} at {time}."),
+    "page.resolved_note": N_("Resolved by {name} at {time}: {note}"),
+    "followup.text": N_("Follow-up on alert #{id} from {name}:\n{text}"),
+    "followup.text_part": N_("Follow-up on alert #{id} from {name} ({part} of {parts}):\n{text}"),
+    "followup.media": N_("Follow-up on alert #{id} from {name}"),
+    "followup.panic_again": N_("{name} pressed panic again on alert #{id}."),
+    "followup.panic_again_text": N_("{name} pressed panic again on alert #{id}:\n{text}"),
+    "followup.location_button": N_("Alert #{id}: {name}"),
+    "button.ack": N_("Acknowledge"),
+    "button.resolve": N_("Resolve"),
+    # Acting on alerts.
+    "alert.acked_by_you": N_("You acknowledged alert #{id}. Resolve it with /resolve {id} [note]."),
+    "alert.resolved_by_you": N_("You resolved alert #{id}."),
+    "alert.already_acked": N_("Alert #{id} is already acknowledged by {name}."),
+    "alert.already_resolved": N_("Alert #{id} is already resolved by {name}."),
+    "alert.not_found": N_("There is no alert #{id} you can see. Send /alerts to list open alerts."),
+    "alert.usage_ack": N_("Usage: /ack <alert number>, e.g. /ack 12. /alerts lists open alerts."),
+    "alert.usage_resolve": N_(
+        "Usage: /resolve <alert number> [note], e.g. /resolve 12 released, no charges."
+    ),
+    "alert.usage_show": N_("Usage: /alert <alert number>, e.g. /alert 12."),
+    "alert.delivery_broken": N_(
+        "DELIVERY PROBLEM on alert #{id}: Telegram refused the page to {name} "
+        "({reason}). Others may not be getting pages either. Open /alert {id} to see "
+        "who was reached, and check the bot's log."
+    ),
+    "alert.note_too_long": N_("A note can be at most {max} characters. Shorten it and send again."),
+    "alerts.none": N_("No open alerts."),
+    "alerts.header": N_("Open alerts ({count}):"),
+    "alerts.line": N_("#{id} {kind} - {name} - {state} - since {time}"),
+    "state.triggered": N_("not acknowledged"),
+    "state.acknowledged": N_("acknowledged by {name}"),
+    "state.resolved": N_("resolved"),
+    "timeline.header": N_("Alert #{id} - {kind} - {name} - {state}"),
+    "timeline.created": N_("created"),
+    "timeline.paged": N_("step {step}: paged {names}"),
+    "timeline.step_skipped": N_("step {step} passed: no one to page"),
+    "timeline.unanswered": N_("UNANSWERED: paged everyone ({names})"),
+    "timeline.nobody": N_("no one at all could be paged"),
+    "timeline.delivery_failed": N_("page to {name} failed: {reason}"),
+    "timeline.unreachable": N_(
+        "{name} cannot be reached (blocked the bot or left); skipped from now on"
+    ),
+    "timeline.step_unreached": N_("no one on step {step} could be reached: escalating at once"),
+    "timeline.acknowledged": N_("acknowledged by {name}"),
+    "timeline.reminder": N_("acknowledgement timed out: reminded {name}"),
+    "timeline.resumed": N_("acknowledgement timed out again: escalation resumed from step 1"),
+    "timeline.followup": N_("follow-up ({what})"),
+    "timeline.followup_content": N_("follow-up ({what}): {content}"),
+    "timeline.held": N_("written after alert #{prev} was resolved: held for {name} first"),
+    "timeline.released": N_("made a new alert by {name}"),
+    "timeline.dismissed": N_("closed as not an alert by {name}"),
+    "timeline.snoozed": N_("{name} is still on it: reminder in {wait}"),
+    "timeline.note": N_("note by {name}: {note}"),
+    "timeline.resolved": N_("resolved by {name}"),
+    "timeline.policy_changed": N_(
+        "escalation policy '{policy}' changed: restarted from its step 1"
+    ),
+    "timeline.resolved_note": N_("resolved by {name}: {note}"),
+    "timeline.pages": N_("Pages:"),
+    "timeline.page": N_("{time} {name} (step {step}): {delivery}"),
+    "delivery.pending": N_("not yet delivered"),
+    "delivery.delivered": N_("delivered"),
+    "delivery.failed": N_("failed"),
+    "what.text": N_("text"),
+    "what.location": N_("location"),
+    "what.live_location": N_("live location"),
+    "what.voice": N_("voice"),
+    "what.photo": N_("photo"),
+    "what.panic_again": N_("pressed panic again"),
+    # Time zones, on-call, shifts.
+    "tz.set": N_("Your time zone is now {tz}. It is {local} there."),
+    "tz.unknown": N_(
+        "'{given}' is not a time zone. Use a name like Europe/Moscow or Asia/Vladivostok."
+    ),
+    "tz.usage": N_("Usage: /tz <zone>, e.g. /tz Europe/Moscow. Your zone now: {tz}."),
+    "oncall.none": N_("No rotations yet. A coordinator creates one with /rotation new."),
+    "oncall.rotation": N_("{name} ({tz})"),
+    "oncall.now": N_("  now: {who}, until {until}"),
+    "oncall.next": N_("  next: {who}, from {when}"),
+    "oncall.nobody": N_("nobody"),
+    "remind.set": N_("You will be reminded {minutes} min before each shift."),
+    "remind.off": N_("Shift reminders are off. Turn them on with /remind 60m."),
+    "remind.usage": N_(
+        "Usage: /remind <time before a shift>, 1m to 24h, e.g. /remind 90m, or /remind off. "
+        "Now: {minutes} min."
+    ),
+    "shifts.header": N_("Your next shifts:"),
+    "shifts.none": N_("You have no shifts in the coming year."),
+    "shifts.line": N_("{start} - {end}: {name}"),
+    # Rotations and overrides (coordinators).
+    "rotation.none": N_("No rotations yet. Create one with /rotation new."),
+    "rotation.line": N_("#{id} {name}: every {every} from {start} ({tz}); {people}"),
+    "rotation.usage": N_(
+        "Usage: /rotation new <name> | <time zone> | <every> | <first handoff> | <people>\n"
+        "e.g. /rotation new Moscow day | Europe/Moscow | 1d | 2026-03-02 09:00 | Anna, Boris\n"
+        "every: 8h, 1d, 1w, 2w; people in order, by name or #number."
+    ),
+    "rotation.members_usage": N_(
+        "Usage: /rotation people <rotation> | <people in order>, e.g. "
+        "/rotation people Moscow day | Boris, Anna, #7 (or just /rotation people Moscow day "
+        "to choose them with buttons)"
+    ),
+    "rotation.exists": N_("A rotation named '{name}' exists already. Choose another name."),
+    "rotation.unknown": N_("There is no rotation '{name}'. Send /rotation to list them."),
+    "rotation.preview_new": N_("New rotation {name} ({tz}). Shifts for the next two weeks:"),
+    "rotation.preview_members": N_("{name} ({tz}) with the new people. Next two weeks:"),
+    "rotation.created": N_("Rotation {name} created."),
+    "rotation.updated": N_("Rotation {name} updated."),
+    "rota.segment": N_("{start} - {end}: {who}"),
+    "rota.bad_until": N_(
+        "'{given}' is not a length of time. Write it as +8h, +1d12h or +30m, "
+        "or give the end as 2026-03-05 21:00."
+    ),
+    "rota.bad_time": N_("'{given}' is not a time. Write it as 2026-03-05 09:00, or now."),
+    "rota.bad_every": N_(
+        "'{given}' is not a shift length. Write a whole number and h, d or w: 1h to 672h, "
+        "1d to 366d or 1w to 52w, e.g. 8h, 1d or 2w."
+    ),
+    "rota.person_unknown": N_(
+        "No responder or coordinator matches '{ref}'. /people lists everyone."
+    ),
+    "rota.person_ambiguous": N_("More than one person is called '{ref}': use {ids}."),
+    "rota.invalid": N_("That does not work: {problem}."),
+    "override.usage": N_(
+        "Usage: /override <rotation> | add, remove or replace | <person> | <from> | <to>\n"
+        "e.g. /override Moscow day | replace | Boris for Anna | 2026-03-05 09:00 | +24h\n"
+        "Times are in your time zone (/tz)."
+    ),
+    "override.bad_window": N_("The end must come after the start (and after now)."),
+    "override.conflict": N_(
+        "That clashes with override #{id} ({kind}) for the same time. "
+        "Change or remove that one first."
+    ),
+    "override.preview": N_("{name} ({tz}) with this override:"),
+    "override.created": N_("Override #{id} is in place."),
+    "wizard.name": N_("New rotation, step 1 of 5: what is it called? Reply with a name."),
+    "wizard.tz": N_(
+        "Step 2 of 5: in which time zone are {name}'s handoffs? Press one, or reply with "
+        "a zone such as Asia/Yekaterinburg."
+    ),
+    "wizard.every": N_("Step 3 of 5: how long is a shift? Press one, or reply like 2d or 6h."),
+    "wizard.start": N_(
+        "Step 4 of 5: when is the first handoff ({tz})? Press one, or reply like 2026-03-02 09:00."
+    ),
+    "wizard.people": N_(
+        "Step 5 of 5: who takes turns, in order? Press names in the order of their turns "
+        "(press again to take someone out), then Done; or reply with the names in order, "
+        "like: Anna, #7. Chosen: {order}."
+    ),
+    "wizard.members": N_(
+        "Who takes turns in {name}, in order? Now: {order}.\n"
+        "Press a name to add them at the end, or a numbered one to take them out; "
+        "Start over to press the whole order again. Then Done. Or reply with the whole "
+        "order, like: Boris, Anna, #7."
+    ),
+    "wizard.pick_rotation": N_("Which rotation? Press one, or reply with its name."),
+    "button.start_over": N_("Start over"),
+    "button.now": N_("Now"),
+    "rotation.gone": N_("That rotation no longer exists. Send /rotation to list them."),
+    "override.w_rotation": N_(
+        "New override, step 1 of 5: which rotation? Press one, or reply with its name."
+    ),
+    "override.w_kind": N_(
+        "Step 2 of 5: what changes in {name}?\n"
+        "Add: someone is on call as well as whoever's turn it is.\n"
+        "Remove: someone is taken off for a while.\n"
+        "Replace: someone takes over another's turn."
+    ),
+    "button.override_add": N_("Add"),
+    "button.override_remove": N_("Remove"),
+    "button.override_replace": N_("Replace"),
+    "override.w_who_add": N_(
+        "Step 3 of 5: who is added to {name}? Press a name, or reply with one."
+    ),
+    "override.w_who_remove": N_(
+        "Step 3 of 5: who is taken off {name}? Press a name, or reply with one."
+    ),
+    "override.w_who_replace": N_(
+        "Step 3 of 5: who steps in on {name}? Press a name, or reply with one."
+    ),
+    "override.w_for": N_(
+        "Step 3 of 5: whose turn does {person} take over? Press a name, or reply with one."
+    ),
+    "override.w_from": N_(
+        "Step 4 of 5: from when? Press one of {whose}'s next shifts to cover it whole, "
+        "or Now, or reply with a time in your zone ({tz}) like 2026-03-05 09:00."
+    ),
+    "override.w_from_add": N_(
+        "Step 4 of 5: from when is {person} on call in {name}? Press Now or a handoff, "
+        "or reply with a time in your zone ({tz}) like 2026-03-05 09:00."
+    ),
+    "override.w_until": N_(
+        "Step 5 of 5: until when? From {start}. Press a length, or reply like +8h "
+        "or 2026-03-05 21:00 ({tz})."
+    ),
+    "override.shift_gone": N_("That shift has changed meanwhile. Choose again."),
+    "override.self": N_("Someone cannot take over their own turn. Choose another person."),
+    "wizard.use_buttons": N_("Use the buttons above for this step."),
+    "wizard.people_none": N_("Choose at least one person first."),
+    "button.raw": "{label}",
+    "button.done": N_("Done"),
+    "draft.gone": N_("This change was already confirmed, cancelled or has expired."),
+    "draft.cancelled": N_("Cancelled: nothing changed."),
+    "draft.stale_policy": N_(
+        "Policy {name} was changed by someone else after this preview, so this preview no "
+        "longer applies. Nothing was changed. Send /policy to see it now, then make your "
+        "change again."
+    ),
+    "draft.stale_rotation": N_(
+        "Rotation {name} was changed by someone else after this preview, so this preview no "
+        "longer applies. Nothing was changed. Send /oncall or /rotation to see it now, then "
+        "make your change again."
+    ),
+    "draft.target_gone": N_(
+        "Someone or something this change names is gone since the preview (a person "
+        "removed, a rotation deleted, a group the bot left). Nothing was changed. "
+        "Make the change again."
+    ),
+    "button.confirm": N_("Confirm"),
+    "button.take": N_("Take it"),
+    "swap.usage": N_(
+        "Usage: /swap <rotation> | <from> | <to>, e.g. /swap Moscow day | 2026-03-05 09:00 | +24h"
+    ),
+    "swap.not_yours": N_("You are not on call in {name} during that time."),
+    "swap.offered": N_(
+        "{name} asks someone to take {rotation} from {start} to {end} (swap #{id})."
+    ),
+    "swap.requested": N_("Swap #{id} offered. Nothing changes until someone takes it."),
+    "swap.gone": N_("Swap #{id} is no longer open."),
+    "swap.cancel_usage": N_("Usage: /swap cancel <number>, e.g. /swap cancel 3"),
+    "swap.withdrawn": N_("Swap #{id} was withdrawn by {name}: nothing changes."),
+    "swap.own": N_("You cannot take your own swap #{id}."),
+    "swap.taken": N_("Swap #{id}: {name} takes {rotation} from {requester}."),
+    "rota.reminder": N_("Reminder: your shift in {rotation} starts {start} (in {minutes} min)."),
+    "rota.handoff": N_("Handoff in {rotation}: now on call: {now} (before: {before})."),
+    "rota.handoff_alert": N_("Open alert #{id} ({kind}) is held by {name}."),
+    "rota.handoff_alert_open": N_("Open alert #{id} ({kind}) is not acknowledged yet."),
+    "rota.handoff_no_alerts": N_("No alerts are open."),
+    "rota.gaps_header": N_("Coverage gaps in the next 7 days (no one would be paged):"),
+    "rota.gap": N_("policy '{policy}' step {step}: {start} - {end}"),
+    "rota.unreachable": N_(
+        "{name} cannot be reached (blocked the bot or left Telegram). Pages skip them until "
+        "they write to the bot again. Rotations that depend on them: {rotations}."
+    ),
+    "rota.on_call_now": N_("You are on call now in {rotation} until {until}."),
+    "rota.person_twice": N_("'{ref}' is named twice. Name each person once."),
+    "rota.until_too_long": N_(
+        "'{given}' is too long: a length after + is at most {max}. "
+        "For a later end, give it as a time, like 2026-03-05 21:00."
+    ),
+    "swap.responders_only": N_(
+        "/swap is for responders, to offer a window of their own shifts for someone else "
+        "to take. To change who is on call, use /override."
+    ),
+    "wizard.start_passed": N_("That time has passed. Press a later one, or reply with a time."),
+    "wizard.more_typed": N_("{hidden} more are not shown as buttons: reply by typing instead."),
+    "enrol.ask_tz": N_(
+        "Which time zone are you in? I show you every time in it (now {tz}). Press yours "
+        "below, or send /tz <zone>, e.g. /tz Asia/Vladivostok."
+    ),
+    "policy.updated_one": N_(
+        "Policy {name} updated. Its open alert starts again from the new step 1."
+    ),
+    "policy.updated_many": N_(
+        "Policy {name} updated. Its {restarted} open alerts start again from the new step 1."
+    ),
+    # Escalation policies (coordinators).
+    "policy.none": N_("No policies."),
+    "policy.line": N_("#{id} {name}{default}: repeat {repeat}, acknowledgement timeout {ack}"),
+    "policy.is_default": N_(" (default)"),
+    "policy.step": N_("  step {n}: {targets}, then wait {delay}"),
+    "target.all_responders": N_("all responders"),
+    "target.all_coordinators": N_("all coordinators"),
+    "target.none": N_("no one (passed at once; change it with /policy step)"),
+    "policy.preview": N_("Policy {name} after this change:"),
+    "policy.updated": N_("Policy {name} updated. No open alerts were affected."),
+    "policy.unknown": N_("There is no policy '{name}'. Send /policy to list them."),
+    "policy.step_usage": N_(
+        "Usage: /policy step <policy> | <step number> | <wait> | <targets>\n"
+        "e.g. /policy step default | 1 | 5m | rotation:Moscow day, Anna\n"
+        "targets: rotation:<name>, group:<title>, all responders, all coordinators, "
+        "or people by name or #number."
+    ),
+    "policy.w_policy": N_(
+        "Change a policy step, step 1 of 4: which policy? Press one, or reply with its name."
+    ),
+    "policy.w_which": N_(
+        "Step 2 of 4: which step of {name}? Press one to change it, or add a step.\n{steps}"
+    ),
+    "policy.w_wait": N_(
+        "Step 3 of 4: once step {n} has paged, how long does it wait for an acknowledgement "
+        "before the next step? Press one, or reply like 7m."
+    ),
+    "policy.w_targets": N_(
+        "Step 4 of 4: whom does step {n} page? Press to choose, again to drop, then Done. "
+        "Or reply with the whole list, like: rotation:Moscow day, Anna.\nChosen: {chosen}."
+    ),
+    "policy.targets_none": N_("Choose at least one target first."),
+    "policy.gone": N_("That policy no longer exists. Send /policy to list them."),
+    "button.step": N_("Step {n}"),
+    "button.keep": N_("Keep {wait}"),
+    "button.add_step": N_("Add step {n}"),
+    "button.remove_step": N_("Remove step {n}"),
+    "target.on_call": N_("On call: {name}"),
+    "target.group": N_("Group: {title}"),
+    "policy.drop_usage": N_("Usage: /policy drop <policy> | <step number>"),
+    "policy.assign_usage": N_(
+        "Usage: /assign <contact> | <policy or default>, e.g. /assign K-17 | night"
+    ),
+    "policy.contact_unknown": N_("No contact matches '{ref}'. /people lists everyone."),
+    "policy.bad_step": N_("The step number must be 1 to {count}."),
+    "policy.bad_delay": N_("'{given}' is not a wait between 1s and 24h. Example: 5m."),
+    "policy.last_step": N_("A policy needs at least one step."),
+    "policy.assigned": N_("{name} now uses policy {policy}."),
+    "policy.assigned_moved": N_(
+        "{name} now uses policy {policy}. Their open alert moved to it and pages its step 1 now."
+    ),
+    "group.welcome": N_(
+        "This group ({title}) can now receive pages: a coordinator can name it in an "
+        "escalation policy step as group:{title}."
+    ),
+    "group.unknown": N_(
+        "There is no group chat titled '{title}' (or more than one). A coordinator adds the "
+        "bot to the group first."
+    ),
+    "group.registered": N_("Group {title} registered. Use it in a policy: group:{title}."),
+    # Typed input that is not what a command takes.
+    "rotation.bad_name": N_(
+        "A rotation name is 1 to {max} characters with at least one letter, and no '|'."
+    ),
+    "rota.far_time": N_(
+        "'{given}' is more than ten years from now. Write a time like 2026-03-05 09:00, or now."
+    ),
+    "alert.bad_note": N_(
+        "A note is plain text, without control characters. Example: /resolve 12 released."
+    ),
+    # Errors everyone may see.
+    "error.not_allowed": N_("You can't do that."),
+    "error.internal": N_("Something went wrong on our side. Please try again."),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A notice turned into words: text and (label, callback data) buttons."""
+
+    text: str
+    buttons: tuple[tuple[tuple[str, str], ...], ...] = ()
+    protect: bool = False
+    media: dict[str, Any] | None = None
+
+
+def chunk_lines(lines: list[str], limit: int = BLOCK) -> list[str]:
+    """Join lines into blocks that stay well inside Telegram's 4096-character message;
+    a line longer than a block is cut across blocks."""
+    blocks: list[str] = []
+    current: list[str] = []
+    size = 0
+    for line in (piece for whole in lines for piece in split_text(whole, limit)):
+        if current and size + length(line) + 1 > limit:
+            blocks.append("\n".join(current))
+            current, size = [], 0
+        current.append(line)
+        size += length(line) + 1
+    if current:
+        blocks.append("\n".join(current))
+    return blocks
+
+
+@lru_cache(maxsize=16)
+def _translation(lang: str) -> gettext.NullTranslations:
+    return gettext.translation(DOMAIN, LOCALE_DIR, languages=[lang, "en"], fallback=True)
+
+
+def text(key: str, lang: str = "en", **params: Any) -> str:
+    """The catalogue string `key` in `lang` (English if untranslated), formatted."""
+    msgid = CATALOGUE[key]
+    return _translation(lang).gettext(msgid).format(**params)
+
+
+def render(notice: Notice) -> Rendered:
+    # Parameters whose value is a catalogue key are translated too ("role": "role.contact").
+    params = {
+        k: text(v, notice.lang) if isinstance(v, str) and v in CATALOGUE else v
+        for k, v in notice.params.items()
+    }
+    buttons = tuple(
+        tuple((text(b.key, notice.lang, **b.params), b.data) for b in row) for row in notice.buttons
+    )
+    return Rendered(text(notice.key, notice.lang, **params), buttons, notice.protect, notice.media)
