@@ -33,7 +33,7 @@ from bot.wiring import Services
 from config import Settings, load_settings
 from handlers.context import NabatApp
 from storage.db import to_db_time
-from tests.seed import seed_people
+from tests.support.seed import seed_people
 from tests.telegram_emulator import Emulator
 
 TOKEN = "123456:BENCH-token-abcdefghijklmnopqrstuvwxyz"  # noqa: S105 - the emulator's

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.domain.clock import FakeClock
-from tests.factories import T0
-from tests.personas import cast, enrolled, harness  # noqa: F401 - fixtures
+from tests.support.factories import T0
+from tests.support.personas import cast, enrolled, harness  # noqa: F401 - fixtures
 from tests.telegram_emulator import Emulator
 
 

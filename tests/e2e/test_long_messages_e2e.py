@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 
 from bot.domain.limits import MAX_TEXT
-from tests.harness import BotHarness
-from tests.personas import RESPONDERS, Cast
+from tests.support.harness import BotHarness
+from tests.support.personas import RESPONDERS, Cast
 from tests.telegram_emulator import SimUser
 
 STEP = 300

@@ -3,39 +3,18 @@ that follow whoever is on call."""
 
 from __future__ import annotations
 
-from tests.harness import BotHarness
-from tests.personas import RESPONDERS, Cast
-from tests.test_alerts import pages, panic, texts
-
-ANNA, BORIS = RESPONDERS[0][1], RESPONDERS[1][1]
-
-
-async def confirm_last(h: BotHarness, user) -> str:
-    """Press Confirm on the newest preview and return the bot's answer."""
-    seen = len(user.visible)
-    await user.press_button("Confirm")
-    await h.replies(user, seen + 1, what="the confirmation")
-    return str(user.visible[-1].text)
-
-
-async def make_rotation(h: BotHarness, cast: Cast, spec: str) -> str:
-    preview = await h.reply_to(cast.coordinator, f"/rotation new {spec}")
-    assert cast.coordinator.visible[-1].buttons[0][0] == "Confirm", preview
-    assert (await confirm_last(h, cast.coordinator)).startswith("Rotation ")
-    return preview
-
-
-async def route_step_one_to(h: BotHarness, rotation_name: str) -> None:
-    """Point the default policy's first step at a rotation (policies are edited in the
-    rota file; here the repository stands in for it)."""
-    services = h.services
-    found = await services.rota.repo.by_name(services.db, rotation_name)
-    assert found is not None
-    async with services.db.transaction() as tx:
-        await tx.execute(
-            "UPDATE policy_steps SET targets = ? WHERE policy_id = 1 AND position = 0",
-            (f'[{{"kind": "rotation", "rotation": {found.id}}}]',),
-        )
+from tests.support.harness import BotHarness
+from tests.support.personas import Cast
+from tests.support.steps import (
+    ANNA,
+    BORIS,
+    confirm_last,
+    make_rotation,
+    pages,
+    panic,
+    route_step_one_to,
+    texts,
+)
 
 
 async def test_a_coordinator_creates_a_rotation_after_seeing_its_next_two_weeks(

@@ -20,7 +20,7 @@ from storage.crypto import FieldCipher
 from storage.db import Database
 from storage.keyring import KeyRing
 from storage.outbox import OutboxRepo
-from tests.factories import T0
+from tests.support.factories import T0
 
 
 class RecordingSender:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.harness import BotHarness
-from tests.personas import Cast
+from tests.support.harness import BotHarness
+from tests.support.personas import Cast
 
 
 async def test_rotate_key_beside_the_running_bot_refuses_and_the_next_panic_is_paged(

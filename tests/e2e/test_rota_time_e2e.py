@@ -14,8 +14,8 @@ import pytest
 from bot.domain.models import Role
 from bot.services.people import common_zones
 from bot.wizards.engine import SHOWN
-from tests.harness import BotHarness, enrol, token_from
-from tests.personas import COORDINATOR, RESPONDERS, Cast
+from tests.support.harness import BotHarness, enrol, token_from
+from tests.support.personas import COORDINATOR, RESPONDERS, Cast
 from tests.telegram_emulator import SimUser
 
 ANNA, BORIS = RESPONDERS[0][1], RESPONDERS[1][1]

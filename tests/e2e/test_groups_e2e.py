@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from tests.harness import BotHarness
-from tests.personas import RESPONDERS, Cast
-from tests.test_alerts import pages, panic, texts
-from tests.test_rota_e2e import confirm_last
+from tests.support.harness import BotHarness
+from tests.support.personas import RESPONDERS, Cast
+from tests.support.steps import confirm_last, pages, panic, texts
 
 
 async def test_a_group_a_coordinator_adds_the_bot_to_receives_pages_anyone_on_staff_can_ack(

@@ -14,11 +14,11 @@ from bot.__main__ import main
 from bot.domain.models import Role
 from bot.services.alerts import ContactMessage, Incoming
 from config import load_settings
-from tests.harness import BotHarness, enrol, token_from
-from tests.personas import CONTACTS, COORDINATOR, RESPONDERS, Cast
-from tests.seed import seed_people
+from tests.support.harness import BotHarness
+from tests.support.personas import CONTACTS, COORDINATOR, RESPONDERS, Cast
+from tests.support.seed import seed_people
+from tests.support.steps import pages, texts
 from tests.telegram_emulator import Emulator
-from tests.test_alerts import pages, texts
 
 FAN_OUT = 30
 
@@ -218,13 +218,3 @@ async def test_a_429_storm_delays_pages_by_retry_after_and_loses_none(
             for c in sends
             if c.status == 200 and flood.at < c.at < flood.at + timedelta(seconds=2)
         ]
-
-
-async def _enrol_all(h: BotHarness, cast: Cast) -> None:
-    people = [(cast.coordinator, "coordinator", COORDINATOR[1])]
-    people += [(u, "responder", n) for u, (_, n) in zip(cast.responders, RESPONDERS, strict=True)]
-    people += [(u, "contact", n) for u, (_, n) in zip(cast.contacts, CONTACTS, strict=True)]
-    for user, role, name in people:
-        result = await h.cli("invite", "--role", role, "--name", name)
-        await enrol(h, user, token_from(result.out))
-    await h.advance(600)

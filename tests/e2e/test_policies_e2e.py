@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from tests.harness import BotHarness
-from tests.personas import CONTACTS, COORDINATOR, RESPONDERS, Cast
-from tests.test_alerts import pages, panic, texts
-from tests.test_enrolment import remove_via_buttons
-from tests.test_rota_e2e import ANNA, BORIS, confirm_last, make_rotation
+from tests.support.harness import BotHarness
+from tests.support.personas import CONTACTS, COORDINATOR, RESPONDERS, Cast
+from tests.support.steps import (
+    ANNA,
+    BORIS,
+    confirm_last,
+    make_rotation,
+    pages,
+    panic,
+    remove_via_buttons,
+    texts,
+)
 
 
 async def test_a_coordinator_lists_policies_and_changes_a_step_after_a_preview(

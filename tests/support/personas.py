@@ -10,7 +10,7 @@ import pytest
 
 from bot.domain.clock import FakeClock
 from bot.domain.models import Role
-from tests.harness import BotHarness, enrol
+from tests.support.harness import BotHarness, enrol
 from tests.telegram_emulator import Emulator, SimUser
 
 # Distinctive names and ids, so a scan of the database for them cannot hit by chance.

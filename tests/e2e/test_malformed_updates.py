@@ -20,8 +20,8 @@ from bot.logs import (
     install_library_filter,
     scrub_library_record,
 )
-from tests.harness import BotHarness
-from tests.personas import CONTACTS, Cast
+from tests.support.harness import BotHarness
+from tests.support.personas import CONTACTS, Cast
 from tests.telegram_emulator import SimUser
 
 PANIC = "/panic police at the door"

@@ -7,10 +7,10 @@ Confirm as the one-line commands.
 
 from __future__ import annotations
 
-from tests.harness import BotHarness
-from tests.personas import COORDINATOR, Cast
+from tests.support.harness import BotHarness
+from tests.support.personas import COORDINATOR, Cast
+from tests.support.steps import ANNA, BORIS, confirm_last, make_rotation
 from tests.telegram_emulator import SimUser
-from tests.test_rota_e2e import ANNA, BORIS, confirm_last, make_rotation
 
 OLGA = COORDINATOR[1]
 ROTATION = f"Moscow day | Europe/Moscow | 1d | 2026-03-01 09:00 | {ANNA}, {BORIS}"

@@ -25,7 +25,7 @@ from storage.keyring import KeyRing, write_key_ring_file
 from storage.people import PeopleRepo
 from storage.policies import PolicyRepo
 from storage.rota import RotaRepo
-from tests.factories import T0
+from tests.support.factories import T0
 
 # Ids follow the order of creation: 1 Olga .. 7 K-42. Two responders share a name.
 PEOPLE = [

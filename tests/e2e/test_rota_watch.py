@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from tests.harness import BotHarness
-from tests.personas import RESPONDERS, Cast
-from tests.test_alerts import panic, texts
-from tests.test_rota_e2e import ANNA, BORIS, confirm_last, make_rotation, route_step_one_to
+from tests.support.harness import BotHarness
+from tests.support.personas import RESPONDERS, Cast
+from tests.support.steps import (
+    ANNA,
+    BORIS,
+    confirm_last,
+    make_rotation,
+    panic,
+    route_step_one_to,
+    texts,
+)
 
 
 async def at(h: BotHarness, when: datetime) -> None:

@@ -7,8 +7,8 @@ step pages the group "Duty lawyers" (Boris is in it, Anna is not, K-42 is).
 
 from __future__ import annotations
 
-from tests.harness import BotHarness
-from tests.personas import RESPONDERS, Cast
+from tests.support.harness import BotHarness
+from tests.support.personas import RESPONDERS, Cast
 from tests.telegram_emulator import SimGroup, SimUser
 
 NOT_YOURS = "There is no alert #1 you can see."

@@ -5,8 +5,8 @@ nothing queued about them is delivered after they are gone."""
 from __future__ import annotations
 
 from storage.reencrypt import ENCRYPTED_COLUMNS
-from tests.harness import BotHarness
-from tests.personas import CONTACTS, RESPONDERS, Cast
+from tests.support.harness import BotHarness
+from tests.support.personas import CONTACTS, RESPONDERS, Cast
 from tests.telegram_emulator import SimUser
 
 SECRETS = [

@@ -9,8 +9,9 @@ import pytest
 
 from bot.domain.errors import NotAllowed
 from bot.logs import quiet_libraries
-from tests.harness import BotHarness, enrol, invite, token_from
-from tests.personas import CONTACTS, COORDINATOR, RESPONDERS, Cast
+from tests.support.harness import BotHarness, enrol, invite, token_from
+from tests.support.personas import CONTACTS, COORDINATOR, RESPONDERS, Cast
+from tests.support.steps import remove_via_buttons
 
 NEUTRAL = "Sorry, I can't help with that."
 
@@ -169,18 +170,6 @@ async def test_bad_coordinator_input_gets_a_message_saying_what_to_do(
     harness: BotHarness, enrolled: Cast, command: str, expected: str
 ) -> None:
     assert (await harness.reply_to(enrolled.coordinator, command)).startswith(expected)
-
-
-async def remove_via_buttons(h: BotHarness, cast: Cast, query: str, button: str) -> str:
-    coordinator = cast.coordinator
-    confirm = await h.reply_to(coordinator, f"/remove {query}")
-    assert confirm.startswith("Remove #")
-    message = coordinator.visible[-1]
-    assert [label for label, _ in message.buttons] == ["Remove", "Cancel"]
-    await coordinator.press_button(button)
-    await h.emu.wait_for(lambda: coordinator.visible[-1].edits, what="the confirmation edited")
-    await h.settle()
-    return str(coordinator.visible[-1].text)
 
 
 async def test_remove_deletes_the_persons_rows_after_confirmation(

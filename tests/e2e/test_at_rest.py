@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.harness import BotHarness, invite
-from tests.personas import CONTACTS, COORDINATOR, RESPONDERS, STRANGER, Cast
+from tests.support.harness import BotHarness, invite
+from tests.support.personas import CONTACTS, COORDINATOR, RESPONDERS, STRANGER, Cast
 
 
 def raw_bytes(db_path: Path) -> bytes:

@@ -20,7 +20,7 @@ from storage.crypto import FieldCipher
 from storage.db import Database, bundled_migrations
 from storage.keyring import KeyRing
 from storage.people import PeopleRepo
-from tests.factories import T0
+from tests.support.factories import T0
 
 
 def nabat(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -218,7 +218,7 @@ def test_pip_install_ships_every_package_and_the_migrations() -> None:
     import fnmatch
     import tomllib
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     config = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
     include = config["packages"]["find"]["include"]
     for top in ("bot", "handlers", "storage", "config"):
@@ -457,7 +457,7 @@ NEXT_STEP = "no coordinator yet: run `nabat invite --role coordinator --name NAM
 async def test_the_first_start_says_how_to_enrol_the_first_coordinator(
     emulator, tmp_path: Path, clock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from tests.harness import BotHarness, enrol, token_from
+    from tests.support.harness import BotHarness, enrol, token_from
 
     h = BotHarness(emulator, tmp_path, clock)
     caplog.set_level("INFO", logger="bot.app")

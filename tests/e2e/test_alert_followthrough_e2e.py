@@ -8,8 +8,8 @@ once; acknowledgement timeout 30 min.
 
 from __future__ import annotations
 
-from tests.harness import BotHarness
-from tests.personas import CONTACTS, RESPONDERS, Cast
+from tests.support.harness import BotHarness
+from tests.support.personas import CONTACTS, RESPONDERS, Cast
 from tests.telegram_emulator import SimUser
 
 STEP = 300

@@ -39,10 +39,10 @@ from config import load_settings
 from config.durations import parse_duration
 from handlers.responder import _alert_number
 from storage.invitations import looks_like_token
-from tests.factories import T0
-from tests.harness import BotHarness
-from tests.personas import Cast
-from tests.test_rota_e2e import ANNA, make_rotation
+from tests.support.factories import T0
+from tests.support.harness import BotHarness
+from tests.support.personas import Cast
+from tests.support.steps import ANNA, make_rotation
 
 # What a tester would try: digits int() refuses or reads against the rules, control
 # characters, line breaks, path tricks for zoneinfo, numbers past every limit, and valid

@@ -15,7 +15,7 @@ from storage.drafts import DraftRepo
 from storage.keyring import KeyRing
 from storage.people import PeopleRepo
 from storage.reencrypt import ENCRYPTED_COLUMNS, count_stale, reencrypt_all
-from tests.factories import T0
+from tests.support.factories import T0
 
 
 @pytest.fixture

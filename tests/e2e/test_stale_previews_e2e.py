@@ -3,8 +3,8 @@ changes nothing and says why. And a contact's chat learns nothing about staff ro
 
 from __future__ import annotations
 
-from tests.harness import BotHarness, enrol, token_from
-from tests.personas import COORDINATOR, RESPONDERS, Cast
+from tests.support.harness import BotHarness, enrol, token_from
+from tests.support.personas import COORDINATOR, RESPONDERS, Cast
 from tests.telegram_emulator import SimUser
 
 ANNA, BORIS = (name for _, name in RESPONDERS)

@@ -24,7 +24,7 @@ import pytest
 
 from storage.keyring import KeyRing, write_key_ring_file
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ENTRYPOINT = ROOT / "docker-entrypoint.sh"
 APP_UID = 10001
 

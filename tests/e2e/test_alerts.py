@@ -7,26 +7,11 @@ message the scenario did not expect.
 
 from __future__ import annotations
 
-from tests.harness import BotHarness
-from tests.personas import CONTACTS, RESPONDERS, Cast
-from tests.telegram_emulator import SimUser
+from tests.support.harness import BotHarness
+from tests.support.personas import CONTACTS, RESPONDERS, Cast
+from tests.support.steps import pages, panic, texts
 
 STEP = 300  # seconds: the default policy's delay
-
-
-def texts(user: SimUser) -> list[str]:
-    return [str(m.text) for m in user.visible]
-
-
-def pages(user: SimUser) -> list[str]:
-    return [t for t in texts(user) if "- alert #" in t]
-
-
-async def panic(h: BotHarness, contact: SimUser, text: str = "/panic police at the door") -> None:
-    seen = len(contact.visible)
-    await contact.send(text)
-    await h.replies(contact, seen + 1, what="the contact's receipt")
-    await h.settle()
 
 
 async def test_a_panic_pages_every_responder_at_once_and_no_one_else(
@@ -274,7 +259,7 @@ async def test_only_people_paged_for_an_alert_and_coordinators_may_act_on_it(
     await panic(harness, enrolled.contacts[0])
     newcomer = harness.emu.user(700200099, "Nina", last_name="Novaya")
     result = await harness.cli("invite", "--role", "responder", "--name", "Nina Novaya")
-    from tests.harness import enrol, token_from
+    from tests.support.harness import enrol, token_from
 
     await enrol(harness, newcomer, token_from(result.out))
     reply = await harness.reply_to(newcomer, "/ack 1")
@@ -321,9 +306,9 @@ async def test_plain_text_gets_a_hint_instead_of_an_alert_when_the_setting_is_of
     h = BotHarness(emulator, tmp_path, clock, NABAT_PANIC_ON_TEXT="false")
     await h.start()
     try:
-        from tests.test_faults import _enrol_all
+        from tests.support.steps import enrol_all
 
-        await _enrol_all(h, cast)
+        await enrol_all(h, cast)
         contact = cast.contacts[0]
         assert await h.reply_to(contact, "hello, is this working?") == (
             "Send /panic if you need help now."

@@ -1,0 +1,1 @@
+"""Unit tests: pure rules, storage on a real SQLite file, the outbox against a fake sender."""
