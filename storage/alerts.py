@@ -13,6 +13,7 @@ from bot.domain.models import (
     AlertKind,
     AlertPage,
     AlertState,
+    EventKind,
     Location,
     PageDelivery,
 )
@@ -231,7 +232,7 @@ class AlertRepo:
         self,
         tx: Transaction,
         alert_id: int,
-        kind: str,
+        kind: EventKind,
         now: datetime,
         *,
         actor_id: int | None = None,
@@ -251,7 +252,7 @@ class AlertRepo:
         await tx.execute(
             "INSERT INTO alert_events (id, alert_id, at, kind, actor_id, detail_enc)"
             " VALUES (?, ?, ?, ?, ?, ?)",
-            (event_id, alert_id, to_db_time(now), kind, actor_id, blob),
+            (event_id, alert_id, to_db_time(now), kind.value, actor_id, blob),
         )
         return event_id
 
@@ -283,7 +284,12 @@ class AlertRepo:
             )
             out.append(
                 AlertEvent(
-                    r["id"], r["alert_id"], from_db_time(r["at"]), r["kind"], r["actor_id"], detail
+                    r["id"],
+                    r["alert_id"],
+                    from_db_time(r["at"]),
+                    EventKind(r["kind"]),
+                    r["actor_id"],
+                    detail,
                 )
             )
         return out

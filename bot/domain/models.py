@@ -204,12 +204,36 @@ class Alert:
     resolution: str | None
 
 
+class EventKind(enum.StrEnum):
+    """What a line of an alert's timeline records (stored as its value)."""
+
+    CREATED = "created"
+    PAGED = "paged"
+    STEP_SKIPPED = "step_skipped"
+    UNANSWERED = "unanswered"
+    NOBODY = "nobody"
+    DELIVERY_FAILED = "delivery_failed"
+    UNREACHABLE = "unreachable"
+    STEP_UNREACHED = "step_unreached"
+    ACKNOWLEDGED = "acknowledged"
+    REMINDER = "reminder"
+    RESUMED = "resumed"
+    FOLLOWUP = "followup"
+    RESOLVED = "resolved"
+    POLICY_CHANGED = "policy_changed"
+    HELD = "held"
+    RELEASED = "released"
+    DISMISSED = "dismissed"
+    SNOOZED = "snoozed"
+    NOTE = "note"
+
+
 @dataclass(frozen=True, slots=True)
 class AlertEvent:
     id: int
     alert_id: int
     at: datetime
-    kind: str
+    kind: EventKind
     actor_id: int | None
     detail: dict[str, Any]
 

@@ -37,6 +37,7 @@ from bot.domain.models import (
     AlertPage,
     AlertState,
     Button,
+    EventKind,
     GroupChat,
     Location,
     Notice,
@@ -208,7 +209,7 @@ class AlertService:
             now=now,
             next_escalation_at=None,
         )
-        await self.alerts.add_event(tx, alert_id, "created", now, actor_id=contact.id)
+        await self.alerts.add_event(tx, alert_id, EventKind.CREATED, now, actor_id=contact.id)
         created = await self.alerts.get(tx, alert_id)
         assert created is not None
         due = now + timedelta(seconds=policy.steps[0].delay_s)
@@ -217,7 +218,7 @@ class AlertService:
             tx, created, step=HELD_STEP, pass_=0, now=now, next_escalation_at=due
         )
         await self.alerts.add_event(
-            tx, alert_id, "held", now, detail={"prev": previous.id, "name": resolver.name}
+            tx, alert_id, EventKind.HELD, now, detail={"prev": previous.id, "name": resolver.name}
         )
         row = await self.outbox.send(
             tx,
@@ -263,7 +264,7 @@ class AlertService:
             now=now,
             next_escalation_at=None,
         )
-        await self.alerts.add_event(tx, alert_id, "created", now, actor_id=contact.id)
+        await self.alerts.add_event(tx, alert_id, EventKind.CREATED, now, actor_id=contact.id)
         if msg.location is not None:
             await self.alerts.set_location(tx, alert_id, msg.location)
         alert = await self.alerts.get(tx, alert_id)
@@ -307,7 +308,7 @@ class AlertService:
             detail["relayed"] = relayed
         if msg.what is not Incoming.LIVE_EDIT:
             await self.alerts.add_event(
-                tx, alert.id, "followup", now, actor_id=contact.id, detail=detail
+                tx, alert.id, EventKind.FOLLOWUP, now, actor_id=contact.id, detail=detail
             )
 
     async def _followers(self, tx: Transaction, alert: Alert) -> list[Person]:
@@ -426,7 +427,7 @@ class AlertService:
     ) -> int | None:
         # Move the live locations we relayed, rather than send a new message per update.
         for event in reversed(await self.alerts.events(tx, alert.id)):
-            if event.kind == "followup" and event.detail.get("what") == "live_location":
+            if event.kind is EventKind.FOLLOWUP and event.detail.get("what") == "live_location":
                 for ref in event.detail.get("relayed", []):
                     if await self.outbox.repo.person_of(tx, ref) == to.id:
                         notice = self._location_notice(alert, contact_name, to, location, None)
@@ -479,7 +480,11 @@ class AlertService:
         """
         for pos in plan.skipped:
             await self.alerts.add_event(
-                tx, alert.id, "step_skipped", now, detail={"step": pos.step + 1, "pass": pos.pass_}
+                tx,
+                alert.id,
+                EventKind.STEP_SKIPPED,
+                now,
+                detail={"step": pos.step + 1, "pass": pos.pass_},
             )
         paged = plan.paged
         if paged is not None:
@@ -510,14 +515,14 @@ class AlertService:
                 pos,
                 now,
                 priority,
-                "paged",
+                EventKind.PAGED,
                 groups=chats,
                 held_by=held_by,
             )
             return True
         everyone_staff = pageable(everyone)
         if not everyone_staff:
-            await self.alerts.add_event(tx, alert.id, "nobody", now)
+            await self.alerts.add_event(tx, alert.id, EventKind.NOBODY, now)
             log.error("alert %d: no one at all can be paged", alert.id)
             return True
         await self._page(
@@ -528,7 +533,7 @@ class AlertService:
             Position(moved.pass_, -1),
             now,
             Priority.ESCALATION,
-            "unanswered",
+            EventKind.UNANSWERED,
         )
         return True
 
@@ -541,7 +546,7 @@ class AlertService:
         pos: Position,
         now: datetime,
         priority: Priority,
-        event: str,
+        event: EventKind,
         groups: list[GroupChat] | None = None,
         held_by: tuple[str, datetime] | None = None,
     ) -> None:
@@ -556,7 +561,7 @@ class AlertService:
         sends: list[tuple[int, Notice, int | None]] = []
         for reader, chat_id, owner in zip(readers, chats, owners, strict=True):
             body = alert_text.page_body(alert, contact_name, reader, policy)
-            if event == "unanswered":
+            if event is EventKind.UNANSWERED:
                 body = text("page.unanswered", reader.lang) + "\n\n" + body
             if held_by is not None:
                 name, since = held_by
@@ -578,7 +583,9 @@ class AlertService:
             )
             sends.append((chat_id, notice, owner))
         rows = await self.outbox.send_many(tx, sends, priority=priority, about_id=alert.contact_id)
-        followups = [e for e in await self.alerts.events(tx, alert.id) if e.kind == "followup"]
+        followups = [
+            e for e in await self.alerts.events(tx, alert.id) if e.kind is EventKind.FOLLOWUP
+        ]
         seen: dict[int, dict[str, Any]] = {}
         keys = [("to", p.id) for p in targets] + [("groups", g.id) for g in groups]
         for reader, chat_id, owner, row, (field, key) in zip(
@@ -723,7 +730,7 @@ class AlertService:
             if alert.policy_id != policy_id or alert.state is not AlertState.TRIGGERED:
                 continue
             await self.alerts.add_event(
-                tx, alert.id, "policy_changed", now, detail={"policy": policy.name}
+                tx, alert.id, EventKind.POLICY_CHANGED, now, detail={"policy": policy.name}
             )
             plan = await self._plan(tx, policy, START, staff, now)
             if await self._enter(tx, alert, policy, plan, staff, now, Priority.ESCALATION):
@@ -744,7 +751,7 @@ class AlertService:
         moved = await self.alerts.get(tx, alert.id)
         assert moved is not None
         await self.alerts.add_event(
-            tx, alert.id, "policy_changed", now, detail={"policy": policy.name}
+            tx, alert.id, EventKind.POLICY_CHANGED, now, detail={"policy": policy.name}
         )
         staff = await self.people.staff(tx)
         plan = await self._plan(tx, policy, START, staff, now)
@@ -830,10 +837,12 @@ class AlertService:
                 outbox_id=row,
                 now=now,
             )
-            await self.alerts.add_event(tx, alert.id, "reminder", now, detail={"name": acker.name})
+            await self.alerts.add_event(
+                tx, alert.id, EventKind.REMINDER, now, detail={"name": acker.name}
+            )
             return True
         everyone = await self._staff(tx)
-        await self.alerts.add_event(tx, alert.id, "resumed", now)
+        await self.alerts.add_event(tx, alert.id, EventKind.RESUMED, now)
         held = (acker.name, alert.ack_at) if acker is not None and alert.ack_at else None
         return await self._enter(
             tx,
@@ -906,7 +915,12 @@ class AlertService:
             if not await self.alerts.acknowledge(tx, alert.id, actor.id, now, deadline):
                 raise InvalidInput("alert.already_acked", id=alert.id, name="?")
             await self.alerts.add_event(
-                tx, alert.id, "acknowledged", now, actor_id=actor.id, detail={"name": actor.name}
+                tx,
+                alert.id,
+                EventKind.ACKNOWLEDGED,
+                now,
+                actor_id=actor.id,
+                detail={"name": actor.name},
             )
             acked = await self.alerts.get(tx, alert.id)
             assert acked is not None
@@ -955,7 +969,7 @@ class AlertService:
             if note:
                 detail["note"] = note
             await self.alerts.add_event(
-                tx, alert.id, "resolved", now, actor_id=actor.id, detail=detail
+                tx, alert.id, EventKind.RESOLVED, now, actor_id=actor.id, detail=detail
             )
             resolved = await self.alerts.get(tx, alert.id)
             assert resolved is not None
@@ -1012,7 +1026,7 @@ class AlertService:
             await self.alerts.add_event(
                 tx,
                 alert.id,
-                "note",
+                EventKind.NOTE,
                 now,
                 actor_id=actor.id,
                 detail={"name": actor.name, "note": note},
@@ -1053,7 +1067,7 @@ class AlertService:
             await self.alerts.add_event(
                 tx,
                 alert.id,
-                "snoozed",
+                EventKind.SNOOZED,
                 now,
                 actor_id=actor.id,
                 detail={"name": actor.name, "wait": shown},
@@ -1074,7 +1088,12 @@ class AlertService:
             ):
                 raise InvalidInput("held.not_held", id=alert_id)
             await self.alerts.add_event(
-                tx, alert.id, "released", now, actor_id=actor.id, detail={"name": actor.name}
+                tx,
+                alert.id,
+                EventKind.RELEASED,
+                now,
+                actor_id=actor.id,
+                detail={"name": actor.name},
             )
         await self.tick()
 
@@ -1088,7 +1107,12 @@ class AlertService:
             if not await self.alerts.resolve(tx, alert.id, actor.id, now, None):
                 raise InvalidInput("held.not_held", id=alert_id)
             await self.alerts.add_event(
-                tx, alert.id, "dismissed", now, actor_id=actor.id, detail={"name": actor.name}
+                tx,
+                alert.id,
+                EventKind.DISMISSED,
+                now,
+                actor_id=actor.id,
+                detail={"name": actor.name},
             )
             resolved = await self.alerts.get(tx, alert.id)
             assert resolved is not None
@@ -1263,13 +1287,13 @@ class AlertService:
             await self.alerts.add_event(
                 tx,
                 page.alert_id,
-                "delivery_failed",
+                EventKind.DELIVERY_FAILED,
                 now,
                 detail={"name": name, "reason": err.reason},
             )
             if forbidden:
                 await self.alerts.add_event(
-                    tx, page.alert_id, "unreachable", now, detail={"name": name}
+                    tx, page.alert_id, EventKind.UNREACHABLE, now, detail={"name": name}
                 )
             else:
                 # Not a person who left: Telegram refused the page itself, and may refuse
@@ -1289,7 +1313,7 @@ class AlertService:
                 unreached = all(p.delivery is PageDelivery.FAILED for p in same_step)
                 if unreached and await self.alerts.escalate_now(tx, alert.id, now):
                     await self.alerts.add_event(
-                        tx, alert.id, "step_unreached", now, detail={"step": alert.step + 1}
+                        tx, alert.id, EventKind.STEP_UNREACHED, now, detail={"step": alert.step + 1}
                     )
                     escalate = True
         if escalate:

@@ -12,7 +12,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.domain.limits import fits, split_text
-from bot.domain.models import Alert, AlertEvent, AlertPage, AlertState, Person, Policy
+from bot.domain.models import Alert, AlertEvent, AlertPage, AlertState, EventKind, Person, Policy
 from bot.words.catalogue import text
 from config.durations import format_duration
 
@@ -125,26 +125,26 @@ def state_label(alert: Alert, acker: str | None, lang: str) -> str:
     return text(f"state.{alert.state.value}", lang)
 
 
-_EVENT_KEYS = {
-    "created": "timeline.created",
-    "paged": "timeline.paged",
-    "step_skipped": "timeline.step_skipped",
-    "unanswered": "timeline.unanswered",
-    "nobody": "timeline.nobody",
-    "delivery_failed": "timeline.delivery_failed",
-    "unreachable": "timeline.unreachable",
-    "step_unreached": "timeline.step_unreached",
-    "acknowledged": "timeline.acknowledged",
-    "reminder": "timeline.reminder",
-    "resumed": "timeline.resumed",
-    "followup": "timeline.followup",
-    "resolved": "timeline.resolved",
-    "policy_changed": "timeline.policy_changed",
-    "held": "timeline.held",
-    "released": "timeline.released",
-    "dismissed": "timeline.dismissed",
-    "snoozed": "timeline.snoozed",
-    "note": "timeline.note",
+_EVENT_KEYS: dict[EventKind, str] = {
+    EventKind.CREATED: "timeline.created",
+    EventKind.PAGED: "timeline.paged",
+    EventKind.STEP_SKIPPED: "timeline.step_skipped",
+    EventKind.UNANSWERED: "timeline.unanswered",
+    EventKind.NOBODY: "timeline.nobody",
+    EventKind.DELIVERY_FAILED: "timeline.delivery_failed",
+    EventKind.UNREACHABLE: "timeline.unreachable",
+    EventKind.STEP_UNREACHED: "timeline.step_unreached",
+    EventKind.ACKNOWLEDGED: "timeline.acknowledged",
+    EventKind.REMINDER: "timeline.reminder",
+    EventKind.RESUMED: "timeline.resumed",
+    EventKind.FOLLOWUP: "timeline.followup",
+    EventKind.RESOLVED: "timeline.resolved",
+    EventKind.POLICY_CHANGED: "timeline.policy_changed",
+    EventKind.HELD: "timeline.held",
+    EventKind.RELEASED: "timeline.released",
+    EventKind.DISMISSED: "timeline.dismissed",
+    EventKind.SNOOZED: "timeline.snoozed",
+    EventKind.NOTE: "timeline.note",
 }
 
 MEDIA = ("voice", "photo")
@@ -171,7 +171,9 @@ def media_of(events: list[AlertEvent]) -> list[AlertEvent]:
     return [
         e
         for e in events
-        if e.kind == "followup" and e.detail.get("what") in MEDIA and e.detail.get("file_id")
+        if e.kind is EventKind.FOLLOWUP
+        and e.detail.get("what") in MEDIA
+        and e.detail.get("file_id")
     ]
 
 
@@ -227,9 +229,9 @@ def timeline(
         if key is None:
             continue
         params = dict(event.detail)
-        if event.kind == "resolved" and params.get("note"):
+        if event.kind is EventKind.RESOLVED and params.get("note"):
             key = "timeline.resolved_note"
-        if event.kind == "followup":
+        if event.kind is EventKind.FOLLOWUP:
             params["what"] = text(f"what.{params.get('what', 'text')}", lang)
             content = followup_content(event, lang)
             if content:
