@@ -175,20 +175,17 @@ async def anything_else(update: Update, context: NabatContext) -> None:
         return
     msg = update.message
     typed = msg.text if msg is not None and msg.text and not msg.text.startswith("/") else None
-    # Staff's plain text may be the note asked for after a Resolve button ...
-    if (
-        typed is not None
-        and person.is_staff
-        and await context.services.alerts.typed_note(person, typed)
-    ):
-        return
-    # ... or a coordinator's answer to a step of a guided change.
-    if (
-        typed is not None
-        and person.has(Role.COORDINATOR)
-        and await context.services.wizard.typed(person, typed)
-    ):
-        return
+    if typed is not None and person.is_staff:
+        # Staff's plain text answers whichever question they were asked last: the note
+        # asked for after a Resolve button, or a step of a coordinator's guided change.
+        services = context.services
+        note = await services.alerts.note_requested(person)
+        step = await services.wizard.open_id(person) if person.has(Role.COORDINATOR) else None
+        note_first = note is not None and (step is None or note > step)
+        if note_first and await services.alerts.typed_note(person, typed):
+            return
+        if step is not None and await services.wizard.typed(person, typed):
+            return
     await unknown_command(context)
 
 

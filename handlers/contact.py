@@ -35,8 +35,11 @@ def parse(update: Update) -> ContactMessage | None:
             )
         return None
     msg = update.message
-    if msg is None:
-        return None
+    return None if msg is None else parse_message(msg)
+
+
+def parse_message(msg: Message) -> ContactMessage:
+    """A new message from a contact, as plain values: never nothing."""
     if msg.location is not None:
         # Read the wire value: PTB 22 warns on the attribute while it moves to timedelta.
         period = msg.location.to_dict().get("live_period")
@@ -62,8 +65,22 @@ def parse(update: Update) -> ContactMessage | None:
             return ContactMessage(
                 Incoming.TEXT, msg.message_id, text=rest[1] if len(rest) > 1 else "", panic=True
             )
+        # Any other command ("/sos!", "/panik", "/help me") is words for someone to read.
         return ContactMessage(Incoming.TEXT, msg.message_id, text=msg.text)
-    return None
+    # A video, a document, a sticker, a contact card...: nabat cannot pass these on, but
+    # that the contact sent something, and its caption, must reach someone.
+    kind = _other_kind(msg)
+    caption = msg.caption or ""
+    return ContactMessage(
+        Incoming.TEXT, msg.message_id, text=f"[{kind}] {caption}".strip(), panic=False
+    )
+
+
+def _other_kind(msg: Message) -> str:
+    for kind in ("video", "video_note", "document", "audio", "sticker", "contact", "animation"):
+        if getattr(msg, kind, None):
+            return kind.replace("_", " ")
+    return "message"
 
 
 async def contact_update(update: Update, context: NabatContext) -> None:

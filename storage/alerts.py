@@ -201,6 +201,18 @@ class AlertRepo:
         )
         return changed == 1
 
+    async def close_held(
+        self, tx: Transaction, alert_id: int, person_id: int, now: datetime, held_step: int
+    ) -> bool:
+        """Close an alert that is still held at `held_step` (never one paged meanwhile)."""
+        changed = await tx.execute(
+            "UPDATE alerts SET state = 'resolved', resolved_by = ?, resolved_at = ?,"
+            " next_escalation_at = NULL, ack_deadline_at = NULL"
+            " WHERE id = ? AND state = 'triggered' AND step = ?",
+            (person_id, to_db_time(now), alert_id, held_step),
+        )
+        return changed == 1
+
     async def set_resolution(self, tx: Transaction, alert_id: int, note: str) -> bool:
         """A note added after the alert was resolved."""
         changed = await tx.execute(

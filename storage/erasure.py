@@ -13,7 +13,9 @@ delete their roles, drafts, rota places, their alerts and what hangs on those).
 - Any other sent message whose content holds their name or Telegram id: content
   overwritten (a sent row is kept only for the edits and deletions that refer to it).
 - The invitation they used loses its name; audit entries and the timelines of other
-  people's alerts keep what happened, with their name replaced by "#<number>".
+  people's alerts keep what happened, with their name replaced by "#<number>" where
+  nabat wrote it. What people wrote (follow-ups, notes) is kept as written: it is the
+  record of what happened, for a court.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from storage.crypto import FieldCipher
 from storage.db import Transaction
 
 _EMPTY_PAYLOAD = "{}"
+_NAME_FIELDS = frozenset({"name", "names"})  # where a timeline event names staff
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +67,11 @@ async def erase_person(
     shredded = await _shred_sent(tx, cipher, person_id, mention)
     await tx.execute("UPDATE invitations SET name_enc = NULL WHERE used_by = ?", (person_id,))
     rewritten = await _rewrite_json(tx, cipher, "audit_log", "detail_enc", "detail", mention)
-    rewritten += await _rewrite_json(tx, cipher, "alert_events", "detail_enc", "detail", mention)
-    await _rewrite_notes(tx, cipher, mention)
+    # In timelines, only the names nabat wrote: what people wrote (a contact's follow-up,
+    # a lawyer's note) is kept as written, since it is the record of what happened.
+    rewritten += await _rewrite_json(
+        tx, cipher, "alert_events", "detail_enc", "detail", mention, only=_NAME_FIELDS
+    )
     await tx.execute(
         "UPDATE rotations SET version = version + 1 WHERE id IN"
         " (SELECT rotation_id FROM rotation_members WHERE person_id = ?)",
@@ -122,7 +128,14 @@ async def _shred_sent(
 
 
 async def _rewrite_json(
-    tx: Transaction, cipher: FieldCipher, table: str, column: str, bound: str, mention: _Mention
+    tx: Transaction,
+    cipher: FieldCipher,
+    table: str,
+    column: str,
+    bound: str,
+    mention: _Mention,
+    *,
+    only: frozenset[str] | None = None,
 ) -> int:
     rewritten = 0
     rows = await tx.fetchall(
@@ -132,32 +145,21 @@ async def _rewrite_json(
         text = cipher.decrypt_str(row[1], table=table, column=bound, row_id=row[0])
         if not mention.found_in(text):
             continue
-        fresh = json.dumps(mention.replaced(json.loads(text)), sort_keys=True)
+        value = json.loads(text)
+        if only is not None and isinstance(value, dict):
+            kept = {k: v for k, v in value.items() if k not in only}
+            named = mention.replaced({k: v for k, v in value.items() if k in only})
+            if {**kept, **named} == value:
+                continue
+            fresh = json.dumps({**kept, **named}, sort_keys=True)
+        else:
+            fresh = json.dumps(mention.replaced(value), sort_keys=True)
         await tx.execute(
             f"UPDATE {table} SET {column} = ? WHERE id = ?",  # noqa: S608 - fixed names
             (cipher.encrypt(fresh, table=table, column=bound, row_id=row[0]), row[0]),
         )
         rewritten += 1
     return rewritten
-
-
-async def _rewrite_notes(tx: Transaction, cipher: FieldCipher, mention: _Mention) -> None:
-    """Resolution notes of other alerts are free text written by staff."""
-    rows = await tx.fetchall(
-        "SELECT id, resolution_enc FROM alerts WHERE resolution_enc IS NOT NULL"
-    )
-    for row in rows:
-        note = cipher.decrypt_str(row[1], table="alerts", column="resolution", row_id=row[0])
-        if mention.found_in(note):
-            fresh = mention.replaced(note)
-            await tx.execute(
-                "UPDATE alerts SET resolution_enc = ? WHERE id = ?",
-                (_encrypt(cipher, fresh, "alerts", "resolution", row[0]), row[0]),
-            )
-
-
-def _encrypt(cipher: FieldCipher, text: str, table: str, column: str, row_id: int) -> bytes:
-    return cipher.encrypt(text, table=table, column=column, row_id=row_id)
 
 
 def _empty(cipher: FieldCipher, row_id: int) -> bytes:

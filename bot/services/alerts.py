@@ -64,7 +64,7 @@ log = logging.getLogger(__name__)
 AlertStep = Callable[[Transaction, Alert, datetime], Awaitable[bool]]
 MAX_NOTE = 1000
 NOTE_DRAFT = "resolve_note"  # a note asked for after a Resolve button
-NOTE_WAIT = timedelta(hours=1)
+NOTE_WAIT = timedelta(minutes=15)
 HELD_STEP = -1  # a message after a resolution, waiting for the resolver (see _hold)
 MAX_BATCHES_PER_TICK = 50  # 200 alerts a batch; a guard, never reached in practice
 RETRY_FAILED_TICK = timedelta(seconds=60)
@@ -189,7 +189,12 @@ class AlertService:
         it, as an alert held at step 0: they make it an alert or close it; if they do
         neither within the policy's first wait, it pages the policy's step 1 like any
         other. None when there is no one to hold it for: the caller opens it at once."""
-        if msg.what is not Incoming.TEXT or self.resolved_grace <= timedelta(0):
+        # Only plain words: a typed command ("/sos!", "/help me") is meant as a call.
+        if (
+            msg.what is not Incoming.TEXT
+            or msg.text.lstrip().startswith("/")
+            or self.resolved_grace <= timedelta(0)
+        ):
             return None
         previous = await self.alerts.resolved_since(tx, contact.id, now - self.resolved_grace)
         resolver = (
@@ -267,6 +272,17 @@ class AlertService:
         await self.alerts.add_event(tx, alert_id, EventKind.CREATED, now, actor_id=contact.id)
         if msg.location is not None:
             await self.alerts.set_location(tx, alert_id, msg.location)
+        if msg.file_id:
+            # A voice message or photo that opens the alert: kept like a follow-up that no
+            # one has seen, so every page carries it (and its caption) behind a button.
+            await self.alerts.add_event(
+                tx,
+                alert_id,
+                EventKind.FOLLOWUP,
+                now,
+                actor_id=contact.id,
+                detail={"what": msg.what.value, "file_id": msg.file_id, "text": msg.text, "to": []},
+            )
         alert = await self.alerts.get(tx, alert_id)
         assert alert is not None
         everyone = await self.people.staff(tx)
@@ -315,7 +331,7 @@ class AlertService:
         """The acknowledger if there is one, else everyone paged so far."""
         if alert.state is AlertState.ACKNOWLEDGED and alert.ack_by is not None:
             acker = await self.people.get(tx, alert.ack_by)
-            if acker is not None:
+            if acker is not None and pageable([acker]):
                 return [acker]
         paged = {p.person_id for p in await self.alerts.pages(tx, alert.id) if p.person_id}
         return [p for p in pageable(await self.people.staff(tx)) if p.id in paged]
@@ -341,8 +357,8 @@ class AlertService:
             return await self._relay_live_edit(tx, alert, contact.name, to, msg.location)
         elif msg.what in (Incoming.VOICE, Incoming.PHOTO) and msg.file_id:
             notice = Notice(
-                "followup.media",
-                params,
+                "followup.media_caption" if msg.text else "followup.media",
+                {**params, "text": msg.text},
                 protect=True,
                 lang=to.lang,
                 media={"type": msg.what.value, "file_id": msg.file_id},
@@ -473,19 +489,13 @@ class AlertService:
         now: datetime,
         priority: Priority,
         held_by: tuple[str, datetime] | None = None,
+        first: EventKind | None = None,
     ) -> bool:
         """Apply a plan: note skipped steps, page the step that has people, or go UNANSWERED.
 
-        False when another tick moved the alert first (the claim failed): nothing is paged.
+        False when another tick moved the alert first (the claim failed): nothing is paged
+        and nothing is written. `first`: an event to record before the rest, once claimed.
         """
-        for pos in plan.skipped:
-            await self.alerts.add_event(
-                tx,
-                alert.id,
-                EventKind.STEP_SKIPPED,
-                now,
-                detail={"step": pos.step + 1, "pass": pos.pass_},
-            )
         paged = plan.paged
         if paged is not None:
             pos = paged.pos
@@ -505,6 +515,16 @@ class AlertService:
         moved = await self.alerts.get(tx, alert.id) if claimed else None
         if moved is None:
             return False
+        if first is not None:
+            await self.alerts.add_event(tx, alert.id, first, now)
+        for skipped in plan.skipped:
+            await self.alerts.add_event(
+                tx,
+                alert.id,
+                EventKind.STEP_SKIPPED,
+                now,
+                detail={"step": skipped.step + 1, "pass": skipped.pass_},
+            )
         if paged is not None:
             chats = [g for g in await self.groups.all(tx) if g.id in paged.groups]
             await self._page(
@@ -842,7 +862,6 @@ class AlertService:
             )
             return True
         everyone = await self._staff(tx)
-        await self.alerts.add_event(tx, alert.id, EventKind.RESUMED, now)
         held = (acker.name, alert.ack_at) if acker is not None and alert.ack_at else None
         return await self._enter(
             tx,
@@ -853,6 +872,7 @@ class AlertService:
             now,
             Priority.ESCALATION,
             held_by=held,
+            first=EventKind.RESUMED,
         )
 
     # -- responders and coordinators -----------------------------------------------------
@@ -1049,9 +1069,20 @@ class AlertService:
         return True
 
     async def no_note(self, actor: Person, alert_id: int) -> None:
+        now = self.clock.now()
+        found = await self.drafts.latest(self.db, actor.id, NOTE_DRAFT, now - NOTE_WAIT)
         async with self.db.transaction() as tx:
-            await self.drafts.drop(tx, actor.id, NOTE_DRAFT)
+            # An old No note button must not cancel the note asked for a newer alert.
+            if found is not None and int(found[1]["alert"]) == alert_id:
+                await self.drafts.take(tx, found[0], NOTE_DRAFT, actor.id)
             await self.outbox.tell(tx, actor, "resolve.no_note", id=alert_id)
+
+    async def note_requested(self, actor: Person) -> int | None:
+        """The draft id of a note asked of `actor` and not yet given, if any."""
+        found = await self.drafts.latest(
+            self.db, actor.id, NOTE_DRAFT, self.clock.now() - NOTE_WAIT
+        )
+        return found[0] if found else None
 
     async def snooze(self, actor: Person, alert_id: int) -> str:
         """The acknowledger is still on it: the reminder comes again one ack timeout from
@@ -1100,11 +1131,10 @@ class AlertService:
     async def dismiss_held(self, actor: Person, alert_id: int) -> None:
         """ "Not an alert" on a held message: it is closed, and no one else is paged."""
         alert = await self.visible_alert(actor, alert_id)
-        if alert.state is not AlertState.TRIGGERED or alert.step != HELD_STEP:
-            raise InvalidInput("held.not_held", id=alert_id)
         now = self.clock.now()
         async with self.db.transaction() as tx:
-            if not await self.alerts.resolve(tx, alert.id, actor.id, now, None):
+            # Only while still held: a tick that paged step 1 meanwhile has made it an alert.
+            if not await self.alerts.close_held(tx, alert.id, actor.id, now, HELD_STEP):
                 raise InvalidInput("held.not_held", id=alert_id)
             await self.alerts.add_event(
                 tx,
@@ -1134,8 +1164,12 @@ class AlertService:
                     tx,
                     actor.chat_id,
                     Notice(
-                        "followup.media",
-                        {"id": alert.id, "name": contact_name},
+                        "followup.media_caption" if event.detail.get("text") else "followup.media",
+                        {
+                            "id": alert.id,
+                            "name": contact_name,
+                            "text": event.detail.get("text", ""),
+                        },
                         protect=True,
                         lang=actor.lang,
                         media={"type": event.detail["what"], "file_id": event.detail["file_id"]},

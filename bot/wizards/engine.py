@@ -167,6 +167,11 @@ class Wizards:
 
     # -- helpers -------------------------------------------------------------------------
 
+    async def open_id(self, actor: Person) -> int | None:
+        """The draft id of the actor's open guided change, if any (newer ids are later)."""
+        found = await self._open(actor)
+        return found[0] if found else None
+
     async def _open(self, actor: Person) -> tuple[int, dict[str, Any], Flow] | None:
         found = await self.drafts.latest(self.db, actor.id, KIND, self.clock.now() - ALIVE)
         if found is None:

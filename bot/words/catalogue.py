@@ -201,6 +201,7 @@ CATALOGUE: dict[str, str] = {
     "followup.text": N_("Follow-up on alert #{id} from {name}:\n{text}"),
     "followup.text_part": N_("Follow-up on alert #{id} from {name} ({part} of {parts}):\n{text}"),
     "followup.media": N_("Follow-up on alert #{id} from {name}"),
+    "followup.media_caption": N_("Follow-up on alert #{id} from {name}:\n{text}"),
     "followup.panic_again": N_("{name} pressed panic again on alert #{id}."),
     "followup.panic_again_text": N_("{name} pressed panic again on alert #{id}:\n{text}"),
     "followup.location_button": N_("Alert #{id}: {name}"),

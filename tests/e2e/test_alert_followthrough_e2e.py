@@ -243,3 +243,34 @@ async def test_whatever_a_contact_writes_reaches_someone_even_as_a_mistyped_comm
     assert texts(anna)[-1].endswith("/help they are beating me")
     # A bare /help still shows the help, and is no alert.
     assert (await harness.reply_to(contact, "/help")).startswith("/panic [text]")
+
+
+async def test_a_photo_that_opens_an_alert_reaches_everyone_paged_with_its_caption(
+    harness: BotHarness, enrolled: Cast
+) -> None:
+    contact, anna, _ = enrolled.contacts[0], *enrolled.responders
+    seen = len(anna.visible)
+    await contact.send_photo(file_id="PHOTO-VAN", caption="the van, plate A123")
+    await harness.replies(contact, 1)
+    await harness.settle()
+    page, catch_up = anna.visible[seen:]
+    assert str(page.text).startswith("PANIC - alert #1")
+    assert "Message: the van, plate A123" in str(page.text)
+    assert str(catch_up.text).splitlines()[1].endswith("a photo the van, plate A123")
+    await anna.press_button("Voice and photos (1)")
+    await harness.settle()
+    relayed = anna.visible[-1]
+    assert relayed.kind == "photo" and relayed.text == (
+        f"Follow-up on alert #1 from {NAME}:\nthe van, plate A123"
+    )
+
+
+async def test_a_typed_command_after_a_resolution_is_never_held_for_the_resolver(
+    harness: BotHarness, enrolled: Cast
+) -> None:
+    contact, anna, boris = enrolled.contacts[0], *enrolled.responders
+    await panic(harness, contact)
+    await harness.reply_to(anna, "/resolve 1 released")
+    await panic(harness, contact, "/sos! they came back")
+    page = about(boris, 2)[-1]
+    assert page.startswith("PANIC - alert #2") and "Message: /sos! they came back" in page

@@ -101,3 +101,22 @@ async def test_a_removed_responder_is_replaced_by_their_number_in_records_they_a
     assert mentions(values, [name, str(tg_id), *name.split()]) == []
     timeline = await harness.reply_to(enrolled.coordinator, "/alert 1")
     assert "acknowledged by #2" in timeline and "step 1: paged #2, " in timeline
+
+
+async def test_what_a_contact_wrote_about_a_removed_responder_is_kept_as_written(
+    harness: BotHarness, enrolled: Cast
+) -> None:
+    """The contact's words are the record of what happened; only nabat's own mentions of
+    the removed person (who was paged, who acknowledged) become their number."""
+    contact, anna, _ = enrolled.contacts[0], *enrolled.responders
+    name = RESPONDERS[0][1]
+    await contact.send("/panic police")
+    await harness.replies(contact, 1)
+    await anna.press_button("Acknowledge")
+    await harness.settle()
+    await contact.send(f"{name} told me to wait here")
+    await harness.settle()
+    await remove(harness, enrolled.coordinator, name)
+    timeline = await harness.reply_to(enrolled.coordinator, "/alert 1")
+    assert f"follow-up (text): {name} told me to wait here" in timeline
+    assert "acknowledged by #2" in timeline
