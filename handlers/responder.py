@@ -9,6 +9,7 @@ from telegram import Update
 from telegram.error import TelegramError
 
 from bot.domain.errors import DomainError, InvalidInput
+from bot.domain.limits import clip
 from bot.domain.models import Person
 from bot.domain.parsing import has_control, whole_number
 from bot.words.catalogue import text
@@ -102,6 +103,8 @@ async def alert_button(update: Update, context: NabatContext) -> None:
         except DomainError as err:
             answer = text(err.key, actor.lang, **err.params)
     try:
-        await query.answer(answer, show_alert=answer is not None and len(answer) > 40)
+        # Telegram refuses a callback answer over 200 characters.
+        shown = clip(answer, 200) if answer is not None else None
+        await query.answer(shown, show_alert=shown is not None and len(shown) > 40)
     except TelegramError as exc:
         log.info("could not answer a callback query: %s", type(exc).__name__)
