@@ -27,6 +27,7 @@ from bot.logs import setup_logging
 from config import Settings, load_settings
 from config.durations import format_duration, parse_duration
 from storage.keyring import KeyRing, LoadedKeyRing, load_key_ring, write_key_ring_file
+from storage.lock import DataDirLock
 
 log = logging.getLogger("nabat")
 
@@ -189,16 +190,18 @@ def main(
             setup_logging(settings.log_level, [settings.telegram_token or "", settings.keys or ""])
         if args.command == "run":
             return _run(settings, clock)
-        if args.command == "invite":
-            return asyncio.run(_invite(settings, args, clock or SystemClock()))
         if args.command == "rotate-key":
             return asyncio.run(_rotate(settings, args, clock or SystemClock()))
-        if args.command == "migrate":
-            return asyncio.run(_migrate(settings, clock or SystemClock()))
         if args.command == "health":
             return _health(settings, args.max_age)
-        if args.command == "rota":
-            return asyncio.run(_rota(settings, args, clock or SystemClock()))
+        # These write values under the current key: never while rotate-key drops keys.
+        with DataDirLock.for_keys(settings.data_dir, args.command):
+            if args.command == "invite":
+                return asyncio.run(_invite(settings, args, clock or SystemClock()))
+            if args.command == "migrate":
+                return asyncio.run(_migrate(settings, clock or SystemClock()))
+            if args.command == "rota":
+                return asyncio.run(_rota(settings, args, clock or SystemClock()))
     except KeyboardInterrupt:
         return 130
     except (SettingsError, KeyRingError, InUseError) as exc:
@@ -289,7 +292,6 @@ def _run(settings: Settings, clock: Clock | None) -> int:
     from telegram.error import InvalidToken, TelegramError
 
     from bot.app import ALLOWED_UPDATES, build_application
-    from storage.lock import DataDirLock
 
     # Held until the bot exits: rotate-key or a second bot on this data refuse meanwhile.
     lock = DataDirLock.acquire(settings.data_dir, "run")
@@ -475,7 +477,6 @@ async def _rotate(settings: Settings, args: argparse.Namespace, clock: Clock) ->
     from storage.crypto import FieldCipher
     from storage.db import Database
     from storage.keycheck import verify_ring
-    from storage.lock import DataDirLock
     from storage.reencrypt import count_stale, reencrypt_all
 
     if settings.keys:
@@ -488,6 +489,14 @@ async def _rotate(settings: Settings, args: argparse.Namespace, clock: Clock) ->
     # A running bot would go on writing under the old key while we re-encrypt and then
     # drop it: refuse while it runs (and keep a bot from starting meanwhile).
     lock = DataDirLock.acquire(settings.data_dir, "rotate-key")
+    try:
+        keys_lock = DataDirLock.for_keys(settings.data_dir, "rotate-key", exclusive=True)
+    except InUseError:
+        lock.release()
+        raise InUseError(
+            f"{settings.data_dir} is being written by another nabat command (invite, rota "
+            "or migrate); run `nabat rotate-key` again once it has finished"
+        ) from None
     try:
         loaded = await checked_keys(settings, clock)
         assert loaded is not None and loaded.path is not None
@@ -534,6 +543,7 @@ async def _rotate(settings: Settings, args: argparse.Namespace, clock: Clock) ->
         finally:
             await db.close()
     finally:
+        keys_lock.release()
         lock.release()
     return 0
 

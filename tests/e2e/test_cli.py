@@ -516,3 +516,25 @@ def test_a_missing_key_ring_file_is_refused_before_any_database_is_made(
     result = nabat("invite", "--role", "coordinator", env=env, cwd=tmp_path)
     assert result.returncode == 2 and "does not exist" in result.stderr
     assert not (tmp_path / "d" / "nabat.db").exists()
+
+
+def test_rotate_key_and_commands_that_write_values_exclude_each_other(tmp_path: Path) -> None:
+    """A value written under a key that rotate-key is dropping would be unreadable."""
+    from storage.lock import DataDirLock
+
+    env, keys = _written(tmp_path)
+    with DataDirLock.for_keys(tmp_path / "d", "invite"):  # an invite under way
+        result = nabat("rotate-key", "--drop-old", env=env, cwd=tmp_path)
+        assert result.returncode == 2
+        (line,) = _refusal_lines(result)
+        assert "is being written by another nabat command" in line
+    assert set(KeyRing.from_json(keys.read_text()).keys) == {1}
+    with DataDirLock.for_keys(tmp_path / "d", "rotate-key", exclusive=True):
+        for command in (["invite", "--role", "contact"], ["rota", "export", "r.toml"]):
+            result = nabat(*command, env=env, cwd=tmp_path)
+            assert result.returncode == 2
+            (line,) = _refusal_lines(result)
+            assert "is being rotated" in line and "once `nabat rotate-key` has finished" in line
+    # Two invites at once are fine: the lock they take is shared.
+    with DataDirLock.for_keys(tmp_path / "d", "invite"):
+        assert nabat("invite", "--role", "contact", env=env, cwd=tmp_path).returncode == 0
