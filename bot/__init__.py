@@ -1,6 +1,6 @@
 """nabat: an alarm bell on Telegram for people at risk and the lawyers who answer.
 
-Layers, each importing only those below it (tests/test_layers.py holds this):
+Layers, each importing only those below it (tests/unit/test_layers.py holds this):
 
 - __main__.py (the `nabat` command line), app.py (the composition root), wiring.py
   (the services, built once), logs.py (logging set-up)

@@ -12,7 +12,7 @@ from storage.crypto import FieldCipher
 from storage.db import Database
 
 # (table, column in the database, column name bound into the ciphertext).
-# tests/test_rotation.py checks that every *_enc column in the schema is listed here.
+# tests/unit/test_storage.py checks that every *_enc column in the schema is listed here.
 ENCRYPTED_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("people", "tg_id_enc", "tg_id"),
     ("people", "name_enc", "name"),

@@ -2,7 +2,7 @@
 
 Written from the public documentation at core.telegram.org/bots/api. It is used only when
 `api.json` is absent, so that a clone without `../shared` still runs the tests;
-`tests/test_emulator_spec.py` checks it against api.json whenever that file is there.
+`tests/e2e/test_emulator_spec.py` checks it against api.json whenever that file is there.
 
 Notation, one field per word: `name` then `!` when required, `:` and the allowed types
 joined by `|`; `[X]` is `Array of X`; `=value` is the only value a discriminator may take.
