@@ -204,19 +204,8 @@ class AlertService:
         )
         if previous is None or resolver is None or not pageable([resolver]):
             return None
-        policy = await self._policy_for(tx, contact)
-        alert_id = await self.alerts.create(
-            tx,
-            contact_id=contact.id,
-            kind=AlertKind.PANIC,
-            policy_id=policy.id,
-            body=msg.text,
-            now=now,
-            next_escalation_at=None,
-        )
-        await self.alerts.add_event(tx, alert_id, EventKind.CREATED, now, actor_id=contact.id)
-        created = await self.alerts.get(tx, alert_id)
-        assert created is not None
+        policy, created = await self._create(tx, contact, msg, now)
+        alert_id = created.id
         due = now + timedelta(seconds=policy.steps[0].delay_s)
         # Held before the policy's step 1, which the next escalation pages.
         await self.alerts.move(
@@ -256,9 +245,10 @@ class AlertService:
         log.info("alert %d held for the person who resolved alert %d", alert_id, previous.id)
         return await self.alerts.get(tx, alert_id)
 
-    async def _open(
+    async def _create(
         self, tx: Transaction, contact: Person, msg: ContactMessage, now: datetime
-    ) -> Alert:
+    ) -> tuple[Policy, Alert]:
+        """A new alert for what the contact sent, under their policy; not paged yet."""
         policy = await self._policy_for(tx, contact)
         alert_id = await self.alerts.create(
             tx,
@@ -270,6 +260,15 @@ class AlertService:
             next_escalation_at=None,
         )
         await self.alerts.add_event(tx, alert_id, EventKind.CREATED, now, actor_id=contact.id)
+        created = await self.alerts.get(tx, alert_id)
+        assert created is not None
+        return policy, created
+
+    async def _open(
+        self, tx: Transaction, contact: Person, msg: ContactMessage, now: datetime
+    ) -> Alert:
+        policy, created = await self._create(tx, contact, msg, now)
+        alert_id = created.id
         if msg.location is not None:
             await self.alerts.set_location(tx, alert_id, msg.location)
         if msg.file_id:
