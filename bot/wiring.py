@@ -82,6 +82,7 @@ class Services:
             clock,
             rate_global=settings.rate_global,
             rate_per_chat=settings.rate_per_chat,
+            contact_reply_ttl=settings.contact_reply_ttl,
         )
         people = PeopleService(
             db,
@@ -93,7 +94,6 @@ class Services:
             eraser=Eraser(cipher),
             bot_username=bot_username,
             invite_ttl=settings.invite_ttl,
-            contact_reply_ttl=settings.contact_reply_ttl,
         )
         gate = GateService(
             db, GateRepo(), people_repo, outbox, clock, stranger_reply=settings.stranger_reply
@@ -108,7 +108,6 @@ class Services:
             outbox,
             clock,
             DraftRepo(cipher),
-            contact_reply_ttl=settings.contact_reply_ttl,
             delete_contact_messages=settings.delete_contact_messages,
             panic_on_plain_text=settings.panic_on_plain_text,
             resolved_grace=settings.resolved_grace,

@@ -25,7 +25,16 @@ from aiolimiter import AsyncLimiter
 from bot.domain.clock import Clock
 from bot.domain.errors import DeliveryError
 from bot.domain.limits import MAX_BUTTONS, MAX_CAPTION, MAX_TEXT, clip, fits, split_text
-from bot.domain.models import Button, Notice, OutboxItem, OutboxOp, OutboxState, Person, Priority
+from bot.domain.models import (
+    Button,
+    Notice,
+    OutboxItem,
+    OutboxOp,
+    OutboxState,
+    Person,
+    Priority,
+    Role,
+)
 from bot.words.catalogue import Rendered, chunk_lines, render
 from storage.db import Database, Transaction
 from storage.outbox import OutboxRepo
@@ -125,11 +134,13 @@ class Outbox:
         rate_global: float = 30.0,
         rate_per_chat: float = 1.0,
         max_in_flight: int = 32,
+        contact_reply_ttl: timedelta = timedelta(minutes=10),
     ) -> None:
         self._db = db
         self.repo = repo
         self._clock = clock
         self._per_chat_gap = 1.0 / rate_per_chat
+        self._contact_ttl = contact_reply_ttl
         self._limiter = AsyncLimiter(max(1.0, rate_global), 1.0)
         self._slots = asyncio.Semaphore(max_in_flight)
         self._wake = asyncio.Event()
@@ -237,13 +248,31 @@ class Outbox:
         **params: Any,
     ) -> int | None:
         """Send `person` the catalogue message `key`, in their own language."""
-        return await self.send(
-            tx,
-            person.chat_id,
-            Notice(key, params, lang=person.lang),
-            priority=priority,
-            person_id=person.id,
+        return await self.to_person(
+            tx, person, Notice(key, params, lang=person.lang), priority=priority
         )
+
+    async def to_person(
+        self,
+        tx: Transaction,
+        person: Person,
+        notice: Notice,
+        *,
+        priority: Priority = Priority.NORMAL,
+    ) -> int | None:
+        """Send `person` a notice. Nothing the bot says to a contact stays in their chat
+        past the reply TTL (their phone may be read by others): its deletion is queued
+        with it, and kept even if they are removed meanwhile (storage/erasure.py)."""
+        row = await self.send(tx, person.chat_id, notice, priority=priority, person_id=person.id)
+        if row is not None and person.has(Role.CONTACT):
+            await self.delete(
+                tx,
+                person.chat_id,
+                ref_id=row,
+                not_before=self._clock.now() + self._contact_ttl,
+                person_id=person.id,
+            )
+        return row
 
     async def tell_lines(
         self,

@@ -105,7 +105,6 @@ class AlertService:
         clock: Clock,
         drafts: DraftRepo,
         *,
-        contact_reply_ttl: timedelta,
         delete_contact_messages: bool,
         panic_on_plain_text: bool,
         resolved_grace: timedelta = timedelta(hours=1),
@@ -119,7 +118,6 @@ class AlertService:
         self.drafts = drafts
         self.outbox = outbox
         self.clock = clock
-        self.reply_ttl = contact_reply_ttl
         self.delete_contact_messages = delete_contact_messages
         self.panic_on_plain_text = panic_on_plain_text
         self.resolved_grace = resolved_grace
@@ -459,22 +457,11 @@ class AlertService:
         return None
 
     async def _to_contact(self, tx: Transaction, contact: Person, key: str, now: datetime) -> None:
-        """A short neutral line to a contact, deleted after the reply TTL."""
-        row = await self.outbox.send(
-            tx,
-            contact.chat_id,
-            Notice(key, lang=contact.lang),
-            priority=Priority.FIRST_PAGE,
-            person_id=contact.id,
+        """A short neutral line to a contact (deleted after the reply TTL, as everything
+        the bot says to a contact is: Outbox.to_person)."""
+        await self.outbox.to_person(
+            tx, contact, Notice(key, lang=contact.lang), priority=Priority.FIRST_PAGE
         )
-        if row is not None:
-            await self.outbox.delete(
-                tx,
-                contact.chat_id,
-                ref_id=row,
-                not_before=now + self.reply_ttl,
-                person_id=contact.id,
-            )
 
     # -- escalation ----------------------------------------------------------------------
 

@@ -101,7 +101,6 @@ class PeopleService:
         eraser: Eraser,
         bot_username: str,
         invite_ttl: timedelta,
-        contact_reply_ttl: timedelta = timedelta(minutes=10),
     ) -> None:
         self.db = db
         self.people = people
@@ -112,7 +111,6 @@ class PeopleService:
         self.eraser = eraser
         self.bot_username = bot_username
         self.invite_ttl = invite_ttl
-        self.contact_reply_ttl = contact_reply_ttl
         # Called in the removal's transaction: what else must forget the person.
         self.on_removed: list[Callable[[Transaction, int], Awaitable[list[str]]]] = []
         # Called after a removal that changed a policy (the coverage check).
@@ -467,16 +465,7 @@ class PeopleService:
             await self._say(tx, person, notice)
 
     async def _say(self, tx: Transaction, person: Person, notice: Notice) -> None:
-        row = await self.outbox.send(tx, person.chat_id, notice, person_id=person.id)
-        if row is not None and person.has(Role.CONTACT):
-            # Nothing the bot says stays long in a contact's chat: their phone may be read.
-            await self.outbox.delete(
-                tx,
-                person.chat_id,
-                ref_id=row,
-                not_before=self.clock.now() + self.contact_reply_ttl,
-                person_id=person.id,
-            )
+        await self.outbox.to_person(tx, person, notice)
 
     def _require_coordinator(self, actor: Person) -> None:
         if not actor.has(Role.COORDINATOR):
