@@ -38,7 +38,7 @@ def to_delivery_error(exc: TelegramError) -> DeliveryError:
     if isinstance(exc, Forbidden | BadRequest):
         # Telegram's 403 descriptions already begin "Forbidden: "; don't say it twice.
         reason = exc.message if exc.message.startswith(f"{name}:") else f"{name}: {exc.message}"
-        return DeliveryError(reason, permanent=True)
+        return DeliveryError(reason, permanent=True, blocked=isinstance(exc, Forbidden))
     if isinstance(exc, NetworkError):
         return DeliveryError(f"{name}: {exc.message}", permanent=False)
     # InvalidToken, Conflict and anything new: keep the work, an operator has to look.

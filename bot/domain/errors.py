@@ -90,11 +90,21 @@ class DeliveryError(NabatError):
     """Telegram refused or failed a call.
 
     `permanent` is True when retrying cannot help (400 Bad Request, 403 Forbidden);
-    `retry_after` carries Telegram's flood-wait in seconds when it gave one.
+    `blocked` when the person cannot be reached at all (403: blocked the bot, left);
+    `retry_after` carries Telegram's flood-wait in seconds when it gave one. The Telegram
+    seam (bot/delivery/telegram.py) is the one place that decides each.
     """
 
-    def __init__(self, reason: str, *, permanent: bool, retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        reason: str,
+        *,
+        permanent: bool,
+        retry_after: float | None = None,
+        blocked: bool = False,
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
         self.retry_after = retry_after
+        self.blocked = blocked

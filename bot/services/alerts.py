@@ -24,6 +24,7 @@ from bot.domain.escalation import (
     OnCall,
     Plan,
     Position,
+    deadline,
     next_position,
     pageable,
     plan_from,
@@ -485,7 +486,7 @@ class AlertService:
         paged = plan.paged
         if paged is not None:
             pos = paged.pos
-            due: datetime | None = now + timedelta(seconds=policy.steps[pos.step].delay_s)
+            due: datetime | None = deadline(policy, pos, now)
         else:
             pos, due = Position(alert.pass_, alert.step), None
         claimed = await self.alerts.move(
@@ -917,8 +918,8 @@ class AlertService:
                 )
                 raise InvalidInput(key, id=alert.id, name=who)
             policy = await self.policies.get(tx, alert.policy_id) or await self.policies.default(tx)
-            deadline = now + timedelta(seconds=policy.ack_timeout_s)
-            if not await self.alerts.acknowledge(tx, alert.id, actor.id, now, deadline):
+            ack_deadline = now + timedelta(seconds=policy.ack_timeout_s)
+            if not await self.alerts.acknowledge(tx, alert.id, actor.id, now, ack_deadline):
                 raise InvalidInput("alert.already_acked", id=alert.id, name="?")
             await self.alerts.add_event(
                 tx,
@@ -1290,7 +1291,7 @@ class AlertService:
         escalate = False
         async with self.db.transaction() as tx:
             person = await self.people.get(tx, item.person_id) if item.person_id else None
-            forbidden = err.reason.startswith("Forbidden")
+            forbidden = err.blocked
             newly_unreachable = (
                 person is not None
                 and forbidden
