@@ -921,14 +921,7 @@ class AlertService:
             ack_deadline = now + timedelta(seconds=policy.ack_timeout_s)
             if not await self.alerts.acknowledge(tx, alert.id, actor.id, now, ack_deadline):
                 raise InvalidInput("alert.already_acked", id=alert.id, name="?")
-            await self.alerts.add_event(
-                tx,
-                alert.id,
-                EventKind.ACKNOWLEDGED,
-                now,
-                actor_id=actor.id,
-                detail={"name": actor.name},
-            )
+            await self._record(tx, alert.id, EventKind.ACKNOWLEDGED, actor, now)
             acked = await self.alerts.get(tx, alert.id)
             assert acked is not None
             await self._edit_pages(tx, acked, "page.acked", actor, now, resolve_button=True)
@@ -1013,6 +1006,20 @@ class AlertService:
         log.info("alert %d resolved by person %d", alert_id, actor.id)
         return resolved
 
+    async def _record(
+        self,
+        tx: Transaction,
+        alert_id: int,
+        kind: EventKind,
+        actor: Person,
+        now: datetime,
+        **detail: object,
+    ) -> None:
+        """A timeline line for something `actor` did, naming them."""
+        await self.alerts.add_event(
+            tx, alert_id, kind, now, actor_id=actor.id, detail={"name": actor.name, **detail}
+        )
+
     async def typed_note(self, actor: Person, typed: str) -> bool:
         """Staff's plain text: the note for the alert they just resolved by button, if
         they were asked for one (within NOTE_WAIT). False if it was not that."""
@@ -1030,14 +1037,7 @@ class AlertService:
             alert = await self.alerts.get(tx, int(data["alert"]))
             if alert is None or not await self.alerts.set_resolution(tx, alert.id, note):
                 return False
-            await self.alerts.add_event(
-                tx,
-                alert.id,
-                EventKind.NOTE,
-                now,
-                actor_id=actor.id,
-                detail={"name": actor.name, "note": note},
-            )
+            await self._record(tx, alert.id, EventKind.NOTE, actor, now, note=note)
             resolved = await self.alerts.get(tx, alert.id)
             assert resolved is not None
             resolver = (
@@ -1082,14 +1082,7 @@ class AlertService:
             if not await self.alerts.snooze(tx, alert.id, actor.id, now + wait):
                 raise InvalidInput("alert.snooze_not_yours", id=alert.id)
             shown = alert_text.ago(wait)
-            await self.alerts.add_event(
-                tx,
-                alert.id,
-                EventKind.SNOOZED,
-                now,
-                actor_id=actor.id,
-                detail={"name": actor.name, "wait": shown},
-            )
+            await self._record(tx, alert.id, EventKind.SNOOZED, actor, now, wait=shown)
         return shown
 
     async def release_held(self, actor: Person, alert_id: int) -> None:
@@ -1105,14 +1098,7 @@ class AlertService:
                 or not await self.alerts.escalate_now(tx, alert.id, now)
             ):
                 raise InvalidInput("held.not_held", id=alert_id)
-            await self.alerts.add_event(
-                tx,
-                alert.id,
-                EventKind.RELEASED,
-                now,
-                actor_id=actor.id,
-                detail={"name": actor.name},
-            )
+            await self._record(tx, alert.id, EventKind.RELEASED, actor, now)
         await self.tick()
 
     async def dismiss_held(self, actor: Person, alert_id: int) -> None:
@@ -1123,14 +1109,7 @@ class AlertService:
             # Only while still held: a tick that paged step 1 meanwhile has made it an alert.
             if not await self.alerts.close_held(tx, alert.id, actor.id, now, HELD_STEP):
                 raise InvalidInput("held.not_held", id=alert_id)
-            await self.alerts.add_event(
-                tx,
-                alert.id,
-                EventKind.DISMISSED,
-                now,
-                actor_id=actor.id,
-                detail={"name": actor.name},
-            )
+            await self._record(tx, alert.id, EventKind.DISMISSED, actor, now)
             resolved = await self.alerts.get(tx, alert.id)
             assert resolved is not None
             await self._edit_pages(tx, resolved, "page.resolved", actor, now, resolve_button=False)
