@@ -302,7 +302,7 @@ async def p5(latency: float, alerts: int = 500) -> dict[str, Any]:
         for contact in w.contacts:
             person = await services.people.identify(contact.id)
             assert person is not None
-            await services.alerts.contact_message(
+            await services.alerts.intake.contact_message(
                 person, ContactMessage(Incoming.TEXT, 1, text="bench", panic=True)
             )
         async with services.db.transaction() as tx:

@@ -437,7 +437,7 @@ async def _rota(settings: Settings, args: argparse.Namespace, clock: Clock) -> i
             return EXIT_USAGE
     loaded = await checked_keys(settings, clock)
     assert loaded is not None
-    # The full services, so an import hands open alerts of a changed policy to AlertService.
+    # The full services, so an import hands open alerts of a changed policy to escalation.
     services = await Services.open(
         settings, loaded.ring, clock, bot_username=settings.bot_username or "nabat"
     )
@@ -454,7 +454,7 @@ async def _rota(settings: Settings, args: argparse.Namespace, clock: Clock) -> i
             source=str(args.file),
             now=now,
             dry_run=args.dry_run,
-            on_policy_changed=services.alerts.policy_changed,
+            on_policy_changed=services.alerts.escalation.policy_changed,
         )
     except RotaFileError as exc:
         for error in exc.errors:

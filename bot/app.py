@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from telegram.ext import ApplicationBuilder, ContextTypes
+from telegram.ext import ApplicationBuilder, ContextTypes, Job, JobQueue
 
 from bot.delivery.telegram import TelegramSender
 from bot.delivery.update_guard import GuardedUpdatesRequest
@@ -73,10 +76,11 @@ def build_application(
             raise
         app.bot_data.services = services
         await services.outbox.start(TelegramSender(app.bot))
-        if app.job_queue is not None:
-            app.job_queue.run_repeating(
-                _tick, interval=TICK_SECONDS, first=TICK_SECONDS, name="tick"
-            )
+        queue = app.job_queue
+        if queue is not None:
+            job = queue.run_repeating(_tick, interval=TICK_SECONDS, first=TICK_SECONDS, name="tick")
+            # The services' wake-ups run this job now (Services.wakeups).
+            services.wakeups.run_now = lambda: _run_now(queue, job)
         log.info("nabat ready as @%s", username)
         # Nobody can invite anyone from Telegram until a coordinator exists: say how.
         if not await services.people.people.count_with_role(services.db, Role.COORDINATOR):
@@ -89,6 +93,7 @@ def build_application(
         services = app.bot_data.services
         if services is not None:
             app.bot_data.services = None
+            services.wakeups.run_now = None
             await services.close()
         while own_lock:
             own_lock.pop().release()
@@ -112,6 +117,17 @@ def build_application(
     return app
 
 
+def _run_now(queue: JobQueue[Any], job: Job[Any]) -> None:
+    """A wake-up (Services.wakeups): the repeating tick job's next run is now. APScheduler
+    runs it at once, as one run however many wake-ups come before it starts, and counts
+    the interval on from there. (A request while Services.tick runs is taken up by that
+    run instead; one while this job is busy with the slower chores below waits for the
+    next run, a second later: APScheduler runs one run of a job at a time.)"""
+    # A stopped scheduler has dropped its jobs: the bot is stopping, nothing to wake.
+    if queue.scheduler.running and not job.removed:
+        job.job.modify(next_run_time=datetime.now(UTC))
+
+
 async def _tick(context: NabatContext) -> None:
     """APScheduler only wakes the services; what is due is decided from the database."""
     data = context.bot_data
@@ -119,16 +135,20 @@ async def _tick(context: NabatContext) -> None:
     if services is None:
         return
     services.outbox.wake()
-    await services.alerts.tick()
-    data.since_heartbeat += TICK_SECONDS
+    await services.tick()
+    # Wake-ups run this job early, so the slower chores count time, not runs.
+    now = asyncio.get_running_loop().time()
+    elapsed = TICK_SECONDS if data.last_tick is None else now - data.last_tick
+    data.last_tick = now
+    data.since_heartbeat += elapsed
     if data.since_heartbeat >= HEARTBEAT_EVERY:
         data.since_heartbeat = 0.0
         write_heartbeat(services.settings.data_dir)
-    data.since_watch += TICK_SECONDS
+    data.since_watch += elapsed
     if data.since_watch >= WATCH_EVERY:
         data.since_watch = 0.0
         await services.watch.tick()
-    data.since_housekeeping += TICK_SECONDS
+    data.since_housekeeping += elapsed
     if data.since_housekeeping >= HOUSEKEEPING_EVERY:
         data.since_housekeeping = 0.0
         await services.gate.housekeeping()

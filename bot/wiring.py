@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 
 from bot.delivery.outbox import Outbox
 from bot.domain.clock import Clock
@@ -38,6 +40,45 @@ from storage.rota import RotaRepo
 
 log = logging.getLogger(__name__)
 
+MAX_ROUNDS = 10  # passes of one tick run while wake-ups keep coming; the next run goes on
+
+
+class Wakeups:
+    """One tick run at a time, and requests for an early one.
+
+    A service that makes something due now (a step whose pages all failed for good, "New
+    alert" on a held message, panic pressed again) writes the deadline in its transaction
+    and calls `request` once that commits; it never runs a tick itself. The app points
+    `run_now` at the scheduler's repeating tick job (bot/app.py), which then runs at once.
+    Requests before that run starts are served by it; a request while a tick runs makes
+    that run go round again before it ends (`run`). Until `run_now` is set (and in the
+    command line) a request waits for the next regular tick.
+    """
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+        self._wanted = False
+        self.run_now: Callable[[], None] | None = None
+
+    def request(self) -> None:
+        self._wanted = True
+        if self.run_now is not None and not self._lock.locked():
+            self.run_now()
+
+    @property
+    def pending(self) -> bool:
+        """A request not served yet, or a tick running."""
+        return self._wanted or self._lock.locked()
+
+    async def run(self, tick: Callable[[], Awaitable[None]]) -> None:
+        """Run `tick` alone, and again for as long as it was woken while running."""
+        async with self._lock:
+            for _ in range(MAX_ROUNDS):
+                self._wanted = False
+                await tick()
+                if not self._wanted:
+                    return
+
 
 @dataclass(slots=True)
 class Services:
@@ -54,6 +95,17 @@ class Services:
     policies: PolicyService
     groups: GroupService
     wizard: Wizards
+    wakeups: Wakeups = field(default_factory=Wakeups)
+
+    async def tick(self) -> None:
+        """Every per-second service tick, in order, one run at a time: the scheduler's
+        repeating job runs it (bot/app.py), early when woken (Wakeups), and so do tests.
+        What is due is decided from the database, so an extra run changes nothing."""
+        await self.wakeups.run(self._tick_once)
+
+    async def _tick_once(self) -> None:
+        await self.alerts.escalation.tick()
+        # Check-ins: their tick goes here, after escalation, in the same run.
 
     @classmethod
     async def open(
@@ -98,6 +150,7 @@ class Services:
         gate = GateService(
             db, GateRepo(), people_repo, outbox, clock, stranger_reply=settings.stranger_reply
         )
+        wakeups = Wakeups()
         alerts = AlertService(
             db,
             AlertRepo(cipher),
@@ -108,6 +161,7 @@ class Services:
             outbox,
             clock,
             DraftRepo(cipher),
+            wake=wakeups.request,
             delete_contact_messages=settings.delete_contact_messages,
             panic_on_plain_text=settings.panic_on_plain_text,
             resolved_grace=settings.resolved_grace,
@@ -142,8 +196,8 @@ class Services:
             AuditRepo(cipher),
             outbox,
             clock,
-            on_policy_changed=alerts.policy_changed,
-            on_contact_moved=alerts.contact_moved,
+            on_policy_changed=alerts.escalation.policy_changed,
+            on_contact_moved=alerts.escalation.contact_moved,
         )
         policies.after_change.append(lambda: watch.report_gaps(daily=False))
         groups = GroupService(db, GroupRepo(cipher), AuditRepo(cipher), outbox, clock)
@@ -181,6 +235,7 @@ class Services:
             policies,
             groups,
             wizard,
+            wakeups,
         )
 
     async def close(self) -> None:

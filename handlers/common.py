@@ -146,7 +146,7 @@ async def start(update: Update, context: NabatContext) -> None:
     if outcome is EnrolOutcome.ENROLLED and person is not None and person.has(Role.CONTACT):
         # The invitation token has no business staying in a contact's chat.
         assert update.message is not None
-        await services.alerts.forget(person, update.message.message_id)
+        await services.alerts.intake.forget(person, update.message.message_id)
     if outcome is EnrolOutcome.ENROLLED and context.person is None:
         await services.gate.enrolled(user.id)
     elif outcome is EnrolOutcome.REFUSED and person is None and context.stranger_may_reply:
@@ -179,10 +179,10 @@ async def anything_else(update: Update, context: NabatContext) -> None:
         # Staff's plain text answers whichever question they were asked last: the note
         # asked for after a Resolve button, or a step of a coordinator's guided change.
         services = context.services
-        note = await services.alerts.note_requested(person)
+        note = await services.alerts.actions.note_requested(person)
         step = await services.wizard.open_id(person) if person.has(Role.COORDINATOR) else None
         note_first = note is not None and (step is None or note > step)
-        if note_first and await services.alerts.typed_note(person, typed):
+        if note_first and await services.alerts.actions.typed_note(person, typed):
             return
         if step is not None and await services.wizard.typed(person, typed):
             return

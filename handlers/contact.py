@@ -97,14 +97,14 @@ async def contact_update(update: Update, context: NabatContext) -> None:
     if msg is not None and (command == "start" or (command == "help" and not _has_words(msg))):
         # /start (with its invitation token) and a bare /help: the shared handlers answer;
         # the command itself leaves the chat.
-        await context.services.alerts.forget(person, msg.message_id)
+        await context.services.alerts.intake.forget(person, msg.message_id)
         return
     if parsed is None:
         raise ApplicationHandlerStop
     # Anything else a contact writes is words for someone to read, whatever it starts
     # with: "/help me, detained at Lenina 5", "/panik", "/sos!" open an alert (or add to
     # the open one) like plain text does. Nothing a contact writes may fall silent.
-    await context.services.alerts.contact_message(person, parsed)
+    await context.services.alerts.intake.contact_message(person, parsed)
     raise ApplicationHandlerStop
 
 

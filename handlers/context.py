@@ -23,6 +23,7 @@ class BotData:
         self.since_housekeeping = 0.0
         self.since_heartbeat = float("inf")  # the first tick writes the heartbeat
         self.since_watch = 0.0  # first look a minute after start, when the bot has settled
+        self.last_tick: float | None = None  # the event loop's time at the last tick
         # Updates PTB could not parse, skipped by id (build_application shares the guard's).
         self.skipped_updates = SkippedUpdates()
 

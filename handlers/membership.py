@@ -30,7 +30,7 @@ async def my_membership(update: Update, context: NabatContext) -> None:
     if chat.type == chat.PRIVATE:
         if actor is not None and actor.is_staff:
             if not now_in:
-                await services.alerts.person_unreachable(actor)
+                await services.alerts.outcomes.person_unreachable(actor)
             elif actor.unreachable:
                 await services.people.reachable_again(actor)
         raise ApplicationHandlerStop

@@ -34,19 +34,19 @@ def _alert_number(args: list[str], usage: str) -> int:
 
 @staff_only
 async def alerts(update: Update, context: NabatContext, actor: Person) -> None:
-    await context.services.alerts.list_open(actor)
+    await context.services.alerts.actions.list_open(actor)
 
 
 @staff_only
 async def alert(update: Update, context: NabatContext, actor: Person) -> None:
     number = _alert_number(context.args or [], "alert.usage_show")
-    await context.services.alerts.show_timeline(actor, number)
+    await context.services.alerts.actions.show_timeline(actor, number)
 
 
 @staff_only
 async def ack(update: Update, context: NabatContext, actor: Person) -> None:
     number = _alert_number(context.args or [], "alert.usage_ack")
-    await context.services.alerts.acknowledge(actor, number, reply=True)
+    await context.services.alerts.actions.acknowledge(actor, number, reply=True)
 
 
 @staff_only
@@ -56,7 +56,7 @@ async def resolve(update: Update, context: NabatContext, actor: Person) -> None:
     note = " ".join(args[1:]) or None
     if note is not None and has_control(note):
         raise InvalidInput("alert.bad_note")
-    await context.services.alerts.resolve(actor, number, note, reply=True)
+    await context.services.alerts.actions.resolve(actor, number, note, reply=True)
 
 
 async def alert_button(update: Update, context: NabatContext) -> None:
@@ -71,7 +71,7 @@ async def alert_button(update: Update, context: NabatContext) -> None:
         answer = text("error.not_allowed", context.person.lang if context.person else "en")
     else:
         action, number = match.group(1), int(match.group(2))
-        service = context.services.alerts
+        service = context.services.alerts.actions
         chat = update.effective_chat
         # Pressed in a group: allowed when this alert was paged to that group.
         group = chat.id if chat is not None and chat.type != chat.PRIVATE else None

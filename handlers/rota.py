@@ -9,7 +9,7 @@ import re
 from telegram import Update
 
 from bot.domain.errors import DomainError, InvalidInput
-from bot.domain.models import Notice, Person, Role
+from bot.domain.models import DraftKind, Notice, Person, Role
 from bot.words.catalogue import text
 from handlers.common import answer_quietly, coordinators_only, staff_caller, staff_only
 from handlers.context import NabatContext
@@ -18,10 +18,16 @@ log = logging.getLogger(__name__)
 
 DRAFT_PATTERN = r"^dr:"
 SWAP_PATTERN = r"^swp:"
+# The drafts a Confirm / Cancel button names.
+_CONFIRMED = (
+    DraftKind.ROTATION_NEW,
+    DraftKind.ROTATION_MEMBERS,
+    DraftKind.OVERRIDE_NEW,
+    DraftKind.POLICY_EDIT,
+)
 # Matched whole (fullmatch) and ASCII only: re's \d also matches '１' and '٣'.
 _DRAFT = re.compile(
-    r"dr:(y|n):(rotation\.new|rotation\.members|override\.new|policy\.edit):(\d{1,12})",
-    re.ASCII,
+    rf"dr:(y|n):({'|'.join(re.escape(kind) for kind in _CONFIRMED)}):(\d{{1,12}})", re.ASCII
 )
 _SWAP = re.compile(r"swp:(\d{1,12})", re.ASCII)
 WIZARD_PATTERN = r"^wz:"
@@ -131,19 +137,24 @@ async def draft_button(update: Update, context: NabatContext) -> None:
     if actor is None or match is None or not actor.has(Role.COORDINATOR):
         await answer_quietly(update)
         return
-    confirm, kind, draft_id = match.group(1) == "y", match.group(2), int(match.group(3))
+    confirm, kind, draft_id = match.group(1) == "y", DraftKind(match.group(2)), int(match.group(3))
     await _run_button(update, context, actor, confirm, kind, draft_id)
 
 
 async def _run_button(
-    update: Update, context: NabatContext, actor: Person, confirm: bool, kind: str, draft_id: int
+    update: Update,
+    context: NabatContext,
+    actor: Person,
+    confirm: bool,
+    kind: DraftKind,
+    draft_id: int,
 ) -> None:
     query = update.callback_query
     assert query is not None
     answer = text("callback.done", actor.lang)
     services = context.services
     try:
-        if kind == "policy.edit":
+        if kind is DraftKind.POLICY_EDIT:
             if confirm:
                 await services.policies.confirm(actor, draft_id)
             else:

@@ -107,6 +107,7 @@ class Notice:
     # {"type": "location", "lat", "lon", "live_period"?} | {"type": "voice"|"photo", "file_id"}.
     # The catalogue text becomes the caption (voice, photo) or is not sent (location).
     media: dict[str, Any] | None = None
+    silent: bool = False  # disable_notification: a check-in's second prompt
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,6 +256,22 @@ class AlertPage:
     paged_at: datetime
     delivery: PageDelivery
     group_id: int | None = None
+
+
+class DraftKind(enum.StrEnum):
+    """What a draft row holds (stored as its value, so rows written before stay valid).
+
+    The first four wait for a coordinator's Confirm, and their value is also in the
+    button's callback data (`dr:y:<kind>:<id>`, handlers/rota.py)."""
+
+    ROTATION_NEW = "rotation.new"
+    ROTATION_MEMBERS = "rotation.members"
+    OVERRIDE_NEW = "override.new"
+    POLICY_EDIT = "policy.edit"
+    WIZARD = "wizard"  # a guided change's answers so far (bot/wizards/engine.py)
+    RESOLVE_NOTE = "resolve_note"  # a note asked for after a Resolve button
+    CHECKIN_SCHEDULE = "checkin.schedule"  # a schedule waiting for Confirm
+    CONTACT_PIN = "contact.pin"  # a contact was asked for a PIN (bot/services/checkins.py)
 
 
 @dataclass(frozen=True, slots=True)

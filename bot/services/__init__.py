@@ -1,6 +1,6 @@
 """What nabat does, as plain values in and out: no Telegram here.
 
-- alerts.py: panics and follow-ups, escalation, acknowledgement, resolution, outcomes.
+- alerts/: panics and follow-ups, escalation, acknowledgement, resolution, outcomes.
 - people.py: invitations, enrolment, removal.
 - gate.py: redelivered updates and strangers.
 - rota.py: rotations, overrides, swaps, previews and their confirmation.

@@ -15,7 +15,17 @@ from typing import Any
 from bot.delivery.outbox import Outbox
 from bot.domain.clock import Clock
 from bot.domain.errors import InvalidInput, NotAllowed, NotFound
-from bot.domain.models import Button, Notice, Person, Policy, Role, Step, Target, TargetKind
+from bot.domain.models import (
+    Button,
+    DraftKind,
+    Notice,
+    Person,
+    Policy,
+    Role,
+    Step,
+    Target,
+    TargetKind,
+)
 from bot.domain.parsing import quoted, whole_number
 from bot.services.rota import NAME_MAX, find_person, parts
 from bot.words.catalogue import text
@@ -171,7 +181,7 @@ class PolicyService:
         self._coordinator(actor)
         now = self.clock.now()
         async with self.db.transaction() as tx:
-            taken = await self.drafts.take(tx, draft_id, "policy.edit", actor.id)
+            taken = await self.drafts.take(tx, draft_id, DraftKind.POLICY_EDIT, actor.id)
             if taken is None:
                 raise NotFound("draft.gone")
             data = taken[1]
@@ -222,7 +232,7 @@ class PolicyService:
 
     async def cancel(self, actor: Person, draft_id: int) -> None:
         async with self.db.transaction() as tx:
-            await self.drafts.take(tx, draft_id, "policy.edit", actor.id)
+            await self.drafts.take(tx, draft_id, DraftKind.POLICY_EDIT, actor.id)
             await self._say(tx, actor, "draft.cancelled")
 
     # -- helpers -------------------------------------------------------------------------
@@ -329,7 +339,7 @@ class PolicyService:
         lines = [text("policy.preview", actor.lang, name=policy.name)]
         lines += await self.describe(actor, policy)
         async with self.db.transaction() as tx:
-            draft_id = await self.drafts.add(tx, actor.id, "policy.edit", payload, now)
+            draft_id = await self.drafts.add(tx, actor.id, DraftKind.POLICY_EDIT, payload, now)
             await self.outbox.send(
                 tx,
                 actor.chat_id,
@@ -338,8 +348,8 @@ class PolicyService:
                     {"text": "\n".join(lines)},
                     buttons=(
                         (
-                            Button("button.confirm", f"dr:y:policy.edit:{draft_id}"),
-                            Button("button.cancel", f"dr:n:policy.edit:{draft_id}"),
+                            Button("button.confirm", f"dr:y:{DraftKind.POLICY_EDIT}:{draft_id}"),
+                            Button("button.cancel", f"dr:n:{DraftKind.POLICY_EDIT}:{draft_id}"),
                         ),
                     ),
                     lang=actor.lang,

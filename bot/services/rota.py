@@ -18,7 +18,7 @@ from bot.delivery.outbox import Outbox
 from bot.domain import rota
 from bot.domain.clock import Clock
 from bot.domain.errors import InvalidInput, NotAllowed, NotFound
-from bot.domain.models import Button, Notice, Person, Role
+from bot.domain.models import Button, DraftKind, Notice, Person, Role
 from bot.domain.parsing import quoted, whole_number
 from bot.words.catalogue import chunk_lines, text
 from config.durations import MAX_DURATION, DurationTooLong, format_duration, parse_duration
@@ -299,7 +299,7 @@ class RotaService:
         }
         await self._draft(
             actor,
-            "rotation.new",
+            DraftKind.ROTATION_NEW,
             payload,
             self._preview(actor, candidate, [], staff, "rotation.preview_new"),
         )
@@ -323,7 +323,7 @@ class RotaService:
         overrides = await self.repo.overrides(self.db, current.id, ending_after=self.clock.now())
         await self._draft(
             actor,
-            "rotation.members",
+            DraftKind.ROTATION_MEMBERS,
             {
                 "id": current.id,
                 "participants": list(members),
@@ -386,14 +386,14 @@ class RotaService:
         }
         await self._draft(
             actor,
-            "override.new",
+            DraftKind.OVERRIDE_NEW,
             payload,
             self._preview(
                 actor, current, [*existing, new], staff, "override.preview", window=(start, end)
             ),
         )
 
-    async def confirm(self, actor: Person, draft_id: int, kind: str) -> None:
+    async def confirm(self, actor: Person, draft_id: int, kind: DraftKind) -> None:
         """Apply a confirmed draft, re-checking it against the rota as it is now."""
         self._coordinator(actor)
         now = self.clock.now()
@@ -402,9 +402,9 @@ class RotaService:
             if taken is None:
                 raise NotFound("draft.gone")
             _, data = taken
-            if kind != "override.new":  # an override first hears of a clash, below
+            if kind is not DraftKind.OVERRIDE_NEW:  # an override first hears of a clash, below
                 await self._check_still_applies(tx, kind, data)
-            if kind == "rotation.new":
+            if kind is DraftKind.ROTATION_NEW:
                 if await self.repo.by_name(tx, data["name"]) is not None:
                     raise InvalidInput("rotation.exists", name=data["name"])
                 rid = await self.repo.create(
@@ -426,7 +426,7 @@ class RotaService:
                     detail={"rotation": rid, "name": data["name"]},
                 )
                 await self._say(tx, actor, "rotation.created", name=data["name"])
-            elif kind == "rotation.members":
+            elif kind is DraftKind.ROTATION_MEMBERS:
                 current = await self.repo.rotation(tx, data["id"])
                 if current is None:
                     raise NotFound("draft.gone")
@@ -442,7 +442,7 @@ class RotaService:
                     detail={"rotation": current.id, "people": data["participants"]},
                 )
                 await self._say(tx, actor, "rotation.updated", name=current.name)
-            elif kind == "override.new":
+            elif kind is DraftKind.OVERRIDE_NEW:
                 new = self._override(
                     0,
                     data["rotation"],
@@ -479,11 +479,13 @@ class RotaService:
         for hook in self.after_change:
             await hook()
 
-    async def _check_still_applies(self, tx: Transaction, kind: str, data: dict[str, Any]) -> None:
+    async def _check_still_applies(
+        self, tx: Transaction, kind: DraftKind, data: dict[str, Any]
+    ) -> None:
         """A preview applies only to the rotation it was made from, and only while
         everyone it names is still enrolled on staff."""
         rotation_id = data.get("id", data.get("rotation"))
-        if kind != "rotation.new" and rotation_id is not None:
+        if kind is not DraftKind.ROTATION_NEW and rotation_id is not None:
             current = await self.repo.rotation(tx, rotation_id)
             if current is None:
                 raise NotFound("rotation.gone")
@@ -494,7 +496,7 @@ class RotaService:
         if any(pid is not None and pid not in staff for pid in named):
             raise InvalidInput("draft.target_gone")
 
-    async def cancel(self, actor: Person, draft_id: int, kind: str) -> None:
+    async def cancel(self, actor: Person, draft_id: int, kind: DraftKind) -> None:
         async with self.db.transaction() as tx:
             await self.drafts.take(tx, draft_id, kind, actor.id)
             await self._say(tx, actor, "draft.cancelled")
@@ -765,7 +767,7 @@ class RotaService:
         return lines
 
     async def _draft(
-        self, actor: Person, kind: str, payload: dict[str, Any], lines: list[str]
+        self, actor: Person, kind: DraftKind, payload: dict[str, Any], lines: list[str]
     ) -> None:
         now = self.clock.now()
         async with self.db.transaction() as tx:

@@ -2,7 +2,7 @@
 
 A flow (a new rotation, who takes turns, an override, a policy step) asks its questions
 one message at a time; each can be answered with a button or by typing. The answers so
-far are one encrypted draft row per coordinator (kind `wizard`), so a restart loses
+far are one encrypted draft row per coordinator (`DraftKind.WIZARD`), so a restart loses
 nothing and starting another guided change replaces an unfinished one. A button carries
 only `wz:<draft id>:<action>:<number>`: the draft, not the button, holds the state, and a
 press on a finished or replaced draft is refused.
@@ -23,14 +23,13 @@ from typing import Any, Protocol, TypeVar
 from bot.delivery.outbox import Outbox
 from bot.domain.clock import Clock
 from bot.domain.errors import DomainError, InvalidInput, NotAllowed
-from bot.domain.models import Button, Notice, Person, Role
+from bot.domain.models import Button, DraftKind, Notice, Person, Role
 from bot.words.catalogue import text
 from storage.db import Database
 from storage.drafts import DraftRepo
 
 log = logging.getLogger(__name__)
 
-KIND = "wizard"
 ALIVE = timedelta(hours=1)
 LABEL_MAX = 48
 # At most this many buttons for people (or rotations, policies, groups) in one question:
@@ -117,8 +116,8 @@ class Wizards:
             raise NotAllowed("error.not_allowed")
         data = {"flow": flow, **await self.flows[flow].first(argument)}
         async with self.db.transaction() as tx:
-            await self.drafts.drop(tx, actor.id, KIND)
-            draft_id = await self.drafts.add(tx, actor.id, KIND, data, self.clock.now())
+            await self.drafts.drop(tx, actor.id, DraftKind.WIZARD)
+            draft_id = await self.drafts.add(tx, actor.id, DraftKind.WIZARD, data, self.clock.now())
         await self._show(actor, draft_id, data)
 
     async def typed(self, actor: Person, answer: str) -> bool:
@@ -147,7 +146,7 @@ class Wizards:
         _, data, flow = found
         if action == "x":
             async with self.db.transaction() as tx:
-                await self.drafts.drop(tx, actor.id, KIND)
+                await self.drafts.drop(tx, actor.id, DraftKind.WIZARD)
                 notice = Notice("draft.cancelled", lang=actor.lang)
                 if message_id is None:
                     await self.outbox.send(tx, actor.chat_id, notice, person_id=actor.id)
@@ -173,7 +172,9 @@ class Wizards:
         return found[0] if found else None
 
     async def _open(self, actor: Person) -> tuple[int, dict[str, Any], Flow] | None:
-        found = await self.drafts.latest(self.db, actor.id, KIND, self.clock.now() - ALIVE)
+        found = await self.drafts.latest(
+            self.db, actor.id, DraftKind.WIZARD, self.clock.now() - ALIVE
+        )
         if found is None:
             return None
         draft_id, data = found
@@ -181,7 +182,7 @@ class Wizards:
         if flow is None:  # a flow this version no longer has
             log.info("dropping a guided change of an unknown kind (draft %d)", draft_id)
             async with self.db.transaction() as tx:
-                await self.drafts.drop(tx, actor.id, KIND)
+                await self.drafts.drop(tx, actor.id, DraftKind.WIZARD)
             return None
         return draft_id, data, flow
 
@@ -199,7 +200,7 @@ class Wizards:
             await self._show(actor, draft_id, data, edit=edit)
             return
         async with self.db.transaction() as tx:
-            await self.drafts.drop(tx, actor.id, KIND)
+            await self.drafts.drop(tx, actor.id, DraftKind.WIZARD)
         if edit is not None:
             # The answered question keeps its text and loses its buttons.
             await self._show(actor, draft_id, data, edit=edit, buttons=False)
@@ -239,7 +240,6 @@ class Wizards:
 
 __all__ = [
     "ALIVE",
-    "KIND",
     "SHOWN",
     "Flow",
     "Screen",

@@ -106,6 +106,65 @@ def page_body(alert: Alert, contact_name: str, reader: Reader, policy: Policy | 
     return "\n".join(lines)
 
 
+def page_text(
+    alert: Alert,
+    contact_name: str,
+    reader: Reader,
+    policy: Policy | None,
+    *,
+    unanswered: bool = False,
+    held_by: tuple[str, datetime] | None = None,
+) -> str:
+    """A page as it is first sent: UNANSWERED over it when everyone is paged, who had
+    acknowledged it (and when) when escalation resumed after them, and how to act."""
+    lang = reader.lang
+    body = page_body(alert, contact_name, reader, policy)
+    if unanswered:
+        body = text("page.unanswered", lang) + "\n\n" + body
+    if held_by is not None:
+        name, since = held_by
+        body = body + "\n\n" + text("page.was_held", lang, name=name, time=when(since, reader))
+    return body + "\n\n" + text("page.how", lang, id=alert.id)
+
+
+def reminder_text(
+    alert: Alert, contact_name: str, reader: Reader, held_for: timedelta, timeout: timedelta
+) -> str:
+    """The reminder to whoever acknowledged an alert and has not resolved it in time."""
+    reminder = text("page.reminder", reader.lang, ago=ago(held_for), timeout=ago(timeout))
+    return reminder + "\n\n" + page_body(alert, contact_name, reader, None)
+
+
+def page_after(
+    alert: Alert,
+    contact_name: str,
+    reader: Reader,
+    by: str,
+    at: datetime,
+    note: str | None = None,
+) -> str:
+    """A page edited once someone acted on it: the page, then who acknowledged it, or who
+    resolved (or closed) it and their note, if one was given (`note` not None)."""
+    if alert.state is AlertState.ACKNOWLEDGED:
+        key = "page.acked"
+    else:
+        key = "page.resolved" if note is None else "page.resolved_note"
+    status = text(key, reader.lang, name=by, time=when(at, reader), note=note or "")
+    return f"{page_body(alert, contact_name, reader, None)}\n\n{status}"
+
+
+def open_alerts(rows: list[tuple[Alert, str, str | None]], reader: Person) -> list[str]:
+    """`/alerts`: a header, then one line per (alert, contact's name, acknowledger's name)."""
+    lines = [text("alerts.header", reader.lang, count=len(rows))]
+    lines += [alert_line(alert, contact, acker, reader) for alert, contact, acker in rows]
+    return lines
+
+
+def rotation_names(names: list[str], lang: str) -> str:
+    """The rotations someone takes turns in, for a coordinator: "nobody" when none."""
+    return ", ".join(names) or text("oncall.nobody", lang)
+
+
 def alert_line(alert: Alert, contact_name: str, acker: str | None, reader: Person) -> str:
     lang = reader.lang
     return text(

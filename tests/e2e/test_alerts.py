@@ -248,7 +248,7 @@ async def test_forged_alert_buttons_from_a_contact_or_a_stranger_change_nothing(
     await harness.replies(stranger, 1)
     await stranger.forge_press(stranger.visible[-1].message_id, "res:1")
     await harness.settle()
-    alert = await harness.services.alerts.alerts.get(harness.services.db, 1)
+    alert = await harness.services.alerts.context.alerts.get(harness.services.db, 1)
     assert alert is not None and alert.state.value == "triggered"
     assert texts(contact) == ["Received."]
 

@@ -159,7 +159,7 @@ async def test_pages_queued_during_an_outage_are_all_delivered_after_it_most_urg
         for contact in cast.contacts:
             person = await services.people.identify(contact.id)
             assert person is not None
-            await services.alerts.contact_message(
+            await services.alerts.intake.contact_message(
                 person, ContactMessage(Incoming.TEXT, 999, text="help", panic=True)
             )
         for _step in range(5):

@@ -38,7 +38,7 @@ async def group_paged_alert(h: BotHarness, cast: Cast) -> SimGroup:
 
 
 async def state(h: BotHarness) -> str:
-    alert = await h.services.alerts.alerts.get(h.services.db, 1)
+    alert = await h.services.alerts.context.alerts.get(h.services.db, 1)
     assert alert is not None
     return alert.state.value
 

@@ -79,7 +79,7 @@ async def test_a_contact_pressing_a_page_in_a_group_changes_nothing(
     await panic(harness, enrolled.contacts[0])
     await group.press(contact, group.visible[-1].message_id, "ack:1")
     await harness.settle()
-    alert = await harness.services.alerts.alerts.get(harness.services.db, 1)
+    alert = await harness.services.alerts.context.alerts.get(harness.services.db, 1)
     assert alert is not None and alert.state.value == "triggered"
 
 

@@ -187,7 +187,7 @@ async def test_a_policy_edited_mid_alert_pages_its_new_first_step_at_once(
             " VALUES (1, 0, 600, ?)",
             (f'[{{"kind": "person", "id": {coordinator.id}}}]',),
         )
-        assert await services.alerts.policy_changed(tx, 1, now) == 1
+        assert await services.alerts.escalation.policy_changed(tx, 1, now) == 1
     services.outbox.wake()
     await harness.settle()
     assert len(pages(enrolled.coordinator)) == 1

@@ -171,9 +171,9 @@ class BotHarness:
         return str(user.visible[before].text)
 
     async def advance(self, seconds: float) -> None:
-        """Move the clock, run the escalation tick as the scheduler would, and settle."""
+        """Move the clock, run the services' tick as the scheduler would, and settle."""
         self.clock.advance(seconds)
-        await self.services.alerts.tick()
+        await self.services.tick()
         self.services.outbox.wake()
         await self.settle()
 
@@ -183,14 +183,17 @@ class BotHarness:
         assert len(user.visible) == count, [m.text for m in user.visible]
 
     async def settle(self) -> None:
-        """Wait until every queued update is handled and the outbox has nothing due."""
+        """Wait until every queued update is handled, no early tick the bot asked for is
+        still to run (the scheduler's job serves it, as in production), and the outbox
+        has nothing due."""
         app = self.app
         assert app is not None
         for _ in range(1600):  # 8 s
-            # Looked at before the outbox is counted: an update handled while the count
-            # runs has written its rows before it counts as handled, and must not pass
-            # for idle with rows the count did not see.
+            # Looked at before the outbox is counted: an update handled, or a tick run,
+            # while the count runs has written its rows before it counts as done, and
+            # must not pass for idle with rows the count did not see.
             handled = set(self.emu.update_ids) <= self.handled
+            ticked = not self.services.wakeups.pending
             busy = self.services.outbox.busy
             pending = await self.services.db.fetchone(
                 "SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'sending')"
@@ -198,7 +201,7 @@ class BotHarness:
                 (_now(self.clock),),
             )
             busy = busy or self.services.outbox.busy
-            if handled and not busy and pending is not None and pending[0] == 0:
+            if handled and ticked and not busy and pending is not None and pending[0] == 0:
                 return
             await asyncio.sleep(0.005)
         raise AssertionError("the bot did not settle")

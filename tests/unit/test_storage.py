@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.domain.errors import MigrationError
-from bot.domain.models import Role
+from bot.domain.models import DraftKind, Role
 from storage.crypto import FieldCipher
 from storage.db import Database, Migration, bundled_migrations
 from storage.drafts import DraftRepo
@@ -119,9 +119,9 @@ async def test_an_id_is_never_given_again_after_its_row_is_deleted(db: Database)
     assert second.id == first.id + 1
     drafts = DraftRepo(FieldCipher(KeyRing.generate()))
     async with db.transaction() as tx:
-        old = await drafts.add(tx, second.id, "wizard", {}, T0)
-        await drafts.drop(tx, second.id, "wizard")
-        assert await drafts.add(tx, second.id, "wizard", {}, T0) == old + 1
+        old = await drafts.add(tx, second.id, DraftKind.WIZARD, {}, T0)
+        await drafts.drop(tx, second.id, DraftKind.WIZARD)
+        assert await drafts.add(tx, second.id, DraftKind.WIZARD, {}, T0) == old + 1
 
 
 async def test_a_draft_is_confirmed_only_by_the_coordinator_who_made_it(db: Database) -> None:
@@ -133,9 +133,9 @@ async def test_a_draft_is_confirmed_only_by_the_coordinator_who_made_it(db: Data
             await people.create(tx, telegram_id=i, name=n, lang="en", role=Role.COORDINATOR, now=T0)
             for i, n in ((1, "Olga"), (2, "Pavel"))
         ]
-        draft = await drafts.add(tx, olga.id, "override.new", {"x": 1}, T0)
-        assert await drafts.take(tx, draft, "override.new", pavel.id) is None
-        assert await drafts.take(tx, draft, "override.new", olga.id) == (olga.id, {"x": 1})
+        draft = await drafts.add(tx, olga.id, DraftKind.OVERRIDE_NEW, {"x": 1}, T0)
+        assert await drafts.take(tx, draft, DraftKind.OVERRIDE_NEW, pavel.id) is None
+        assert await drafts.take(tx, draft, DraftKind.OVERRIDE_NEW, olga.id) == (olga.id, {"x": 1})
 
 
 async def test_a_database_from_before_the_id_floor_keeps_its_ids_and_never_reuses_them(

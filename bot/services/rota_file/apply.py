@@ -20,7 +20,8 @@ from storage.rota import RotaRepo
 
 PolicyChanged = Callable[[Transaction, int, datetime], Awaitable[object]]
 """Told, inside the import's transaction, that a policy with open alerts got new steps or
-a new repeat count: AlertService.policy_changed restarts those alerts at the new step 1."""
+a new repeat count: Escalation.policy_changed (bot/services/alerts) restarts those alerts
+at the new step 1."""
 
 
 async def apply_import(
