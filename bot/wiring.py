@@ -11,6 +11,8 @@ from bot.delivery.outbox import Outbox
 from bot.domain.clock import Clock
 from bot.domain.models import Target, TargetKind
 from bot.services.alerts import AlertService
+from bot.services.checkin_admin import CheckinAdmin
+from bot.services.checkins import CheckinService
 from bot.services.gate import GateService
 from bot.services.groups import GroupService
 from bot.services.people import PeopleService
@@ -24,6 +26,7 @@ from bot.wizards.rotation import MembersFlow, RotationFlow
 from config import Settings
 from storage.alerts import AlertRepo
 from storage.audit import AuditRepo
+from storage.checkins import CheckinRepo
 from storage.crypto import FieldCipher
 from storage.db import Database, Transaction
 from storage.drafts import DraftRepo
@@ -95,6 +98,8 @@ class Services:
     policies: PolicyService
     groups: GroupService
     wizard: Wizards
+    checkins: CheckinService
+    checkin_admin: CheckinAdmin
     wakeups: Wakeups = field(default_factory=Wakeups)
 
     async def tick(self) -> None:
@@ -105,7 +110,7 @@ class Services:
 
     async def _tick_once(self) -> None:
         await self.alerts.escalation.tick()
-        # Check-ins: their tick goes here, after escalation, in the same run.
+        await self.checkins.tick()
 
     @classmethod
     async def open(
@@ -216,6 +221,27 @@ class Services:
         groups.on_removed.append(forget_group)
         people.after_change.append(lambda: watch.report_gaps(daily=False))
         groups.after_change.append(lambda: watch.report_gaps(daily=False))
+        checkin_repo = CheckinRepo(cipher)
+        checkins = CheckinService(
+            db,
+            checkin_repo,
+            people_repo,
+            DraftRepo(cipher),
+            outbox,
+            clock,
+            alerts.checkins,
+            trip_cap=settings.trip_cap,
+        )
+        checkin_admin = CheckinAdmin(
+            db,
+            checkin_repo,
+            people_repo,
+            DraftRepo(cipher),
+            AuditRepo(cipher),
+            outbox,
+            clock,
+            alerts.checkins,
+        )
         wizard = Wizards(db, DraftRepo(cipher), outbox, clock)
         wizard.add(RotationFlow(db, people_repo, rota, clock))
         wizard.add(MembersFlow(db, people_repo, rota))
@@ -235,6 +261,8 @@ class Services:
             policies,
             groups,
             wizard,
+            checkins,
+            checkin_admin,
             wakeups,
         )
 

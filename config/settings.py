@@ -56,6 +56,7 @@ SETTING_NAMES: tuple[str, ...] = (
     "DELETE_CONTACT_MESSAGES",
     "PANIC_ON_TEXT",
     "RESOLVED_GRACE",
+    "TRIP_CAP",
     "LANGUAGE",
 )
 # NABAT_KEYS_FILE is a setting itself, so NABAT_KEYS has no separate _FILE form, and a
@@ -99,6 +100,8 @@ class Settings:
     panic_on_plain_text: bool = True
     # After a resolution, a contact's plain text goes first to whoever resolved it.
     resolved_grace: timedelta = timedelta(hours=1)
+    # How far past the first deadline a contact may move their own trip (/trip).
+    trip_cap: timedelta = timedelta(hours=1)
     language: str = "en"
 
     def __repr__(self) -> str:
@@ -168,6 +171,7 @@ def load_settings(
         ),
         panic_on_plain_text=source.get("PANIC_ON_TEXT", _bool, defaults.panic_on_plain_text),
         resolved_grace=source.get("RESOLVED_GRACE", _resolved_grace, defaults.resolved_grace),
+        trip_cap=source.get("TRIP_CAP", _TRIP_CAP, defaults.trip_cap),
         language=source.get("LANGUAGE", _language, defaults.language),
     )
     if settings.keys is not None and settings.keys_file is not None:
@@ -468,6 +472,7 @@ _CONTACT_REPLY_TTL = _duration(
     ": Telegram lets a bot delete only messages younger than 48 hours",
 )
 
+_TRIP_CAP = _duration(timedelta(days=7), "1h")
 _GRACE = _duration(timedelta(days=7), "1h, or off")  # "or off" in its message
 
 

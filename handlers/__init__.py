@@ -14,7 +14,7 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import common, contact, coordinator, membership, responder, rota
+from handlers import checkins, common, contact, coordinator, membership, responder, rota
 
 if TYPE_CHECKING:
     from handlers.context import NabatApp
@@ -53,6 +53,10 @@ def register(app: NabatApp) -> None:
             CommandHandler("swap", rota.swap),
             CommandHandler("policy", rota.policy),
             CommandHandler("assign", rota.assign),
+            CommandHandler("schedule", checkins.schedule),
+            CommandHandler("pause", checkins.pause),
+            CommandHandler("trip", checkins.trip),
+            CommandHandler("checkins", checkins.checkins),
             CallbackQueryHandler(rota.draft_button, pattern=rota.DRAFT_PATTERN),
             CallbackQueryHandler(rota.swap_button, pattern=rota.SWAP_PATTERN),
             CallbackQueryHandler(rota.wizard_button, pattern=rota.WIZARD_PATTERN),

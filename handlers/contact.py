@@ -11,10 +11,13 @@ from telegram.ext import ApplicationHandlerStop
 
 from bot.domain.models import Location, Role
 from bot.services.alerts import ContactMessage, Incoming
+from bot.services.checkins import CHECKIN_BUTTON
 from handlers.common import answer_quietly
 from handlers.context import NabatContext
 
 PANIC_COMMANDS = ("panic", "sos")
+# A contact's check-in commands (bot/services/checkins.py).
+CHECKIN_COMMANDS = ("ok", "trip", "pin", "word", "cancel")
 
 
 def _command(msg: Message) -> str | None:
@@ -87,9 +90,13 @@ async def contact_update(update: Update, context: NabatContext) -> None:
     person = context.person
     if person is None or not person.has(Role.CONTACT):
         return
+    checkins = context.services.checkins
     if update.callback_query is not None:
-        # Contacts are never sent buttons: a press is stale or forged. Stop the spinner only.
+        # The one button a contact is sent is a check-in reminder's OK; any other press
+        # is stale or forged. Either way, stop the spinner without a word.
         await answer_quietly(update)
+        if update.callback_query.data == CHECKIN_BUTTON:
+            await checkins.button(person)
         raise ApplicationHandlerStop
     parsed = parse(update)
     msg = update.message
@@ -101,6 +108,20 @@ async def contact_update(update: Update, context: NabatContext) -> None:
         return
     if parsed is None:
         raise ApplicationHandlerStop
+    if msg is not None and msg.text is not None:
+        args = msg.text.split(maxsplit=1)[1] if len(msg.text.split(maxsplit=1)) > 1 else ""
+        if command in CHECKIN_COMMANDS:
+            handle = {
+                "ok": checkins.ok_command,
+                "trip": checkins.trip,
+                "pin": checkins.pin,
+                "word": checkins.word,
+                "cancel": checkins.cancel,
+            }[command]
+            await handle(person, args, msg.message_id)
+            raise ApplicationHandlerStop
+        if command is None and await checkins.typed(person, msg.text, msg.message_id):
+            raise ApplicationHandlerStop
     # Anything else a contact writes is words for someone to read, whatever it starts
     # with: "/help me, detained at Lenina 5", "/panik", "/sos!" open an alert (or add to
     # the open one) like plain text does. Nothing a contact writes may fall silent.

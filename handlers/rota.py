@@ -24,6 +24,7 @@ _CONFIRMED = (
     DraftKind.ROTATION_MEMBERS,
     DraftKind.OVERRIDE_NEW,
     DraftKind.POLICY_EDIT,
+    DraftKind.CHECKIN_SCHEDULE,
 )
 # Matched whole (fullmatch) and ASCII only: re's \d also matches '１' and '٣'.
 _DRAFT = re.compile(
@@ -154,7 +155,12 @@ async def _run_button(
     answer = text("callback.done", actor.lang)
     services = context.services
     try:
-        if kind is DraftKind.POLICY_EDIT:
+        if kind is DraftKind.CHECKIN_SCHEDULE:
+            if confirm:
+                await services.checkin_admin.confirm(actor, draft_id)
+            else:
+                await services.checkin_admin.cancel(actor, draft_id)
+        elif kind is DraftKind.POLICY_EDIT:
             if confirm:
                 await services.policies.confirm(actor, draft_id)
             else:

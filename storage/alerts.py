@@ -42,6 +42,7 @@ class AlertRepo:
         body: str,
         now: datetime,
         next_escalation_at: datetime | None,
+        detail: dict[str, Any] | None = None,
     ) -> int:
         alert_id = await tx.next_id("alerts")
         await tx.insert_row(
@@ -60,6 +61,7 @@ class AlertRepo:
                     to_db_time(next_escalation_at) if next_escalation_at else None
                 ),
                 "body_enc": self._enc(body, "body", alert_id),
+                "detail_enc": self._enc(json.dumps(detail), "detail", alert_id) if detail else None,
             },
         )
         return alert_id
@@ -176,6 +178,23 @@ class AlertRepo:
             "UPDATE alerts SET location_enc = ? WHERE id = ?",
             (self._enc(json.dumps(data), "location", alert_id), alert_id),
         )
+
+    async def set_kind(self, tx: Transaction, alert_id: int, kind: AlertKind) -> None:
+        await tx.execute("UPDATE alerts SET kind = ? WHERE id = ?", (kind.value, alert_id))
+
+    async def last_location(self, q: Queryable, contact_id: int) -> Location | None:
+        """The newest location the contact shared with any of their alerts."""
+        rows = await q.fetchall(
+            "SELECT id, location_enc FROM alerts WHERE contact_id = ? AND location_enc IS NOT NULL"
+            " ORDER BY id DESC LIMIT 1",
+            (contact_id,),
+        )
+        for row in rows:
+            text = self._dec(row["location_enc"], "location", row["id"])
+            if text:
+                data = json.loads(text)
+                return Location(data["lat"], data["lon"], data.get("live", False))
+        return None
 
     async def set_policy(self, tx: Transaction, alert_id: int, policy_id: int) -> None:
         await tx.execute("UPDATE alerts SET policy_id = ? WHERE id = ?", (policy_id, alert_id))
@@ -425,7 +444,12 @@ class AlertRepo:
             resolved_by=r["resolved_by"],
             resolved_at=_t(r["resolved_at"]),
             resolution=self._dec(r["resolution_enc"], "resolution", aid),
+            detail=self._detail(r, aid),
         )
+
+    def _detail(self, r: sqlite3.Row, aid: int) -> dict[str, Any] | None:
+        extra = self._dec(r["detail_enc"], "detail", aid)
+        return json.loads(extra) if extra else None
 
     def _page(self, r: sqlite3.Row) -> AlertPage:
         return AlertPage(

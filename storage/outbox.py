@@ -29,6 +29,7 @@ def _notice_to_json(notice: Notice) -> dict[str, Any]:
         "protect": notice.protect,
         "lang": notice.lang,
         "media": notice.media,
+        "silent": notice.silent,
     }
 
 
@@ -40,6 +41,7 @@ def _notice_from_json(data: dict[str, Any]) -> Notice:
         protect=data["protect"],
         lang=data["lang"],
         media=data.get("media"),
+        silent=bool(data.get("silent")),
     )
 
 

@@ -29,6 +29,10 @@ ENCRYPTED_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("group_chats", "chat_enc", "chat"),
     ("group_chats", "title_enc", "title"),
     ("drafts", "payload_enc", "payload"),
+    ("alerts", "detail_enc", "detail"),
+    ("checkins", "state_enc", "state"),
+    ("checkins", "secrets_enc", "secrets"),
+    ("checkin_events", "detail_enc", "detail"),
 )
 
 

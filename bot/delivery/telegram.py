@@ -73,6 +73,7 @@ class TelegramSender:
     async def send(self, chat_id: int, rendered: Rendered) -> int:
         media = rendered.media or {}
         protect = True if rendered.protect else None
+        quiet = True if rendered.silent else None
         markup = _markup(rendered)
         kind = media.get("type")
         call: Awaitable[Message]
@@ -83,6 +84,7 @@ class TelegramSender:
                 longitude=media["lon"],
                 live_period=media.get("live_period"),
                 protect_content=protect,
+                disable_notification=quiet,
                 reply_markup=markup,
             )
         elif kind == "voice":
@@ -91,6 +93,7 @@ class TelegramSender:
                 voice=media["file_id"],
                 caption=rendered.text,
                 protect_content=protect,
+                disable_notification=quiet,
                 reply_markup=markup,
             )
         elif kind == "photo":
@@ -99,6 +102,7 @@ class TelegramSender:
                 photo=media["file_id"],
                 caption=rendered.text,
                 protect_content=protect,
+                disable_notification=quiet,
                 reply_markup=markup,
             )
         else:
@@ -107,6 +111,7 @@ class TelegramSender:
                 text=rendered.text,
                 reply_markup=markup,
                 protect_content=protect,
+                disable_notification=quiet,
             )
         msg = await guarded(call)
         return msg.message_id

@@ -60,6 +60,7 @@ class Invitation:
 class Priority(enum.IntEnum):
     """Outbox order: lower goes first (DESIGN.md invariant 2)."""
 
+    DURESS = -1  # a duress alert's pages: before everything else
     FIRST_PAGE = 0
     ESCALATION = 1
     REMINDER = 2
@@ -203,6 +204,9 @@ class Alert:
     resolved_by: int | None
     resolved_at: datetime | None
     resolution: str | None
+    # What nabat knows beyond the contact's words: for a missed check-in, what was due
+    # and when they last checked in (bot/services/checkins.py).
+    detail: dict[str, Any] | None = None
 
 
 class EventKind(enum.StrEnum):
@@ -227,6 +231,11 @@ class EventKind(enum.StrEnum):
     DISMISSED = "dismissed"
     SNOOZED = "snoozed"
     NOTE = "note"
+    CHECKED_IN = "checked_in"  # the contact checked in (closes a missed check-in)
+    CANCELLED = "cancelled"  # the contact cancelled it with their PIN
+    DURESS = "duress"  # the contact answered with the duress PIN or word
+    CANCEL_REFUSED = "cancel_refused"  # a cancel of an alert marked DURESS: ignored
+    MISSED = "missed"  # a check-in was missed while this alert was open
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,11 +8,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.domain.limits import fits, split_text
-from bot.domain.models import Alert, AlertEvent, AlertPage, AlertState, EventKind, Person, Policy
+from bot.domain.models import (
+    Alert,
+    AlertEvent,
+    AlertKind,
+    AlertPage,
+    AlertState,
+    EventKind,
+    Person,
+    Policy,
+)
 from bot.words.catalogue import text
 from config.durations import format_duration
 
@@ -82,8 +91,15 @@ def page_body(alert: Alert, contact_name: str, reader: Reader, policy: Policy | 
     lines = [
         text("page.header", lang, kind=text(f"kind.{alert.kind.value}", lang), id=alert.id),
         text("page.from", lang, name=contact_name),
-        text("page.text", lang, text=parts[0]) if parts else text("page.no_text", lang),
     ]
+    if alert.kind is AlertKind.DURESS:
+        lines.append(text("page.duress", lang))
+    if alert.kind is AlertKind.MISSED_CHECKIN and alert.detail is not None:
+        lines += missed_lines(alert.detail, reader)
+    else:
+        lines.append(
+            text("page.text", lang, text=parts[0]) if parts else text("page.no_text", lang)
+        )
     if len(parts) > 1:
         lines.append(text("page.text_cut", lang, n=len(parts) - 1))
     if alert.location is not None:
@@ -104,6 +120,26 @@ def page_body(alert: Alert, contact_name: str, reader: Reader, policy: Policy | 
             text("page.step", lang, step=alert.step + 1, steps=len(policy.steps), repeat=repeat)
         )
     return "\n".join(lines)
+
+
+def missed_lines(detail: dict[str, Any], reader: Reader) -> list[str]:
+    """What a missed check-in's page says it knows: the last check-in, what was due."""
+    lang = reader.lang
+    last = detail.get("last")
+    lines = [
+        text("page.missed.last", lang, time=when(datetime.fromisoformat(last), reader))
+        if last
+        else text("page.missed.never", lang)
+    ]
+    due = when(datetime.fromisoformat(detail["due"]), reader) if detail.get("due") else "?"
+    cycle = detail.get("cycle")
+    if cycle == "trip":
+        lines.append(text("page.missed.trip", lang, time=due, note=detail.get("note") or "-"))
+    elif cycle == "pins":
+        lines.append(text("page.missed.pins", lang, time=due))
+    else:
+        lines.append(text("page.missed.schedule", lang, time=due))
+    return lines
 
 
 def page_text(
@@ -142,9 +178,14 @@ def page_after(
     by: str,
     at: datetime,
     note: str | None = None,
+    closed: str | None = None,
 ) -> str:
     """A page edited once someone acted on it: the page, then who acknowledged it, or who
     resolved (or closed) it and their note, if one was given (`note` not None)."""
+    if closed is not None:
+        # Closed by the contact: checked in, or cancelled with their PIN.
+        status = text(closed, reader.lang, time=when(at, reader))
+        return f"{page_body(alert, contact_name, reader, None)}\n\n{status}"
     if alert.state is AlertState.ACKNOWLEDGED:
         key = "page.acked"
     else:
@@ -204,6 +245,11 @@ _EVENT_KEYS: dict[EventKind, str] = {
     EventKind.DISMISSED: "timeline.dismissed",
     EventKind.SNOOZED: "timeline.snoozed",
     EventKind.NOTE: "timeline.note",
+    EventKind.CHECKED_IN: "timeline.checked_in",
+    EventKind.CANCELLED: "timeline.cancelled",
+    EventKind.DURESS: "timeline.duress",
+    EventKind.CANCEL_REFUSED: "timeline.cancel_refused",
+    EventKind.MISSED: "timeline.missed",
 }
 
 MEDIA = ("voice", "photo")

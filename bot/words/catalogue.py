@@ -535,6 +535,98 @@ CATALOGUE: dict[str, str] = {
         "A note is plain text, without control characters. Example: /resolve 12 released."
     ),
     # Errors everyone may see.
+    # Check-ins: the contact's side. Neutral: the phone may be read by someone else, and
+    # nothing here may differ between a safe and a forced answer.
+    "checkin.reminder": N_("Hello. Tap OK when you see this."),
+    "button.checkin_ok": N_("OK"),
+    "checkin.done": N_("Noted."),
+    "checkin.ask_pin": N_("Send your code."),
+    "checkin.wrong_pin": N_("That code is not right. Send it again."),
+    "checkin.trip_set": N_("Noted. Until {time}."),
+    "checkin.trip_limit": N_("The latest you can set is {time}."),
+    "checkin.trip_usage": N_(
+        "Write it like this: /trip 2h or /trip 45m (a few words after it are fine)."
+    ),
+    "checkin.cancelled": N_("Cancelled."),
+    "checkin.nothing": N_("There is nothing to cancel."),
+    "checkin.cancel_needs_pin": N_("Set a code first with /pin."),
+    "checkin.pin_usage": N_("Send /pin alone; I will ask for the code."),
+    "checkin.pin_first": N_("Send a code of 4 to 8 digits."),
+    "checkin.pin_second": N_(
+        "Send a second code of the same length. Use it if someone makes you answer: "
+        "it works like the first."
+    ),
+    "checkin.pin_mismatch": N_(
+        "The two codes must have the same length and be different. Send /pin to start again."
+    ),
+    "checkin.word_usage": N_("Write it like this: /word rain (one word), or /word off."),
+    "checkin.saved": N_("Saved."),
+    # Check-ins: the coordinator's side.
+    "checkin.schedule_usage": N_(
+        "Usage: /schedule <contact> every 12h [grace 1h] [reprompt 30m] [quiet 22:00-07:00] "
+        "[tz Europe/Moscow] [pin] [word ok]\n"
+        "or: /schedule <contact> daily 09:00,21:00 [grace 1h] ...\n"
+        "or: /schedule <contact> off\n"
+        "/schedule <contact> alone asks step by step."
+    ),
+    "checkin.bad_schedule": N_(
+        "That schedule can't be used: {field}: {problem}. Send /schedule for the form."
+    ),
+    "checkin.contact_unknown": N_("No contact {ref}. Send /people to see the list."),
+    "checkin.preview": N_(
+        "Check-ins for {name} ({tz}): {schedule}\n"
+        "Next reminders, in their time (yours), and when the rota is paged if there is no answer:\n"
+        "{lines}\nConfirm?"
+    ),
+    "checkin.scheduled": N_("Check-ins for {name} are set. Next reminder: {next}."),
+    "checkin.unscheduled": N_("Check-ins for {name} are off. A trip they start still runs."),
+    "checkin.pause_usage": N_(
+        "Usage: /pause <contact> 2026-12-10 09:00 (your time), /pause <contact> 3d, "
+        "or /pause <contact> off."
+    ),
+    "checkin.pause_past": N_("That time has passed. Give a later one."),
+    "checkin.paused": N_(
+        "Check-ins for {name} are paused until {until}. A check-in does not end the pause; "
+        "/pause {name} off does."
+    ),
+    "checkin.resumed": N_("Check-ins for {name} are on again. Next reminder: {next}."),
+    "checkin.trip_for_usage": N_("Usage: /trip <contact> 3h [note]"),
+    "checkin.trip_for_set": N_("{name}'s trip now runs out at {time}."),
+    "checkin.none": N_("No contact has check-ins. Set them with /schedule."),
+    "checkin.header": N_("Check-ins (state; schedule; last check-in; next deadline):"),
+    "checkin.state.none": N_("no check-ins"),
+    "checkin.state.up": N_("up"),
+    "checkin.state.late": N_("LATE"),
+    "checkin.state.down": N_("DOWN"),
+    "checkin.state.paused": N_("paused until {until}"),
+    "checkin.last": N_("last {time}"),
+    "checkin.next": N_("next due {time}"),
+    "checkin.down_at": N_("rota paged at {time} if no answer"),
+    "checkin.pin_missing": N_("PIN required but not set"),
+    # Check-ins on pages and timelines.
+    "page.duress": N_(
+        "The contact answered with their duress code or word: someone may be forcing them. "
+        "Their chat shows nothing of this."
+    ),
+    "page.missed.last": N_("Last check-in: {time}"),
+    "page.missed.never": N_("Last check-in: never"),
+    "page.missed.schedule": N_("Due: {time}, on their schedule. No answer since."),
+    "page.missed.trip": N_("Due: {time}, at the end of a trip they set: {note}"),
+    "page.missed.pins": N_("Three wrong codes in a row, the last at {time}."),
+    "page.checked_in": N_("Checked in at {time}. The alert is closed."),
+    "page.cancelled": N_("Cancelled by the contact with their PIN at {time}."),
+    "alert.checked_in": N_("Alert #{id}: {name} checked in at {time}. The alert is closed."),
+    "alert.now_duress": N_(
+        "DURESS - alert #{id}: {name} answered with their duress code. Treat the alert as "
+        "forced; their chat shows nothing of this."
+    ),
+    "timeline.checked_in": N_("the contact checked in"),
+    "timeline.cancelled": N_("cancelled by the contact with their PIN"),
+    "timeline.duress": N_("DURESS: the contact answered with their duress code or word"),
+    "timeline.cancel_refused": N_(
+        "the contact cancelled it, but it is marked DURESS: it stays open"
+    ),
+    "timeline.missed": N_("the contact missed a check-in"),
     "error.not_allowed": N_("You can't do that."),
     "error.internal": N_("Something went wrong on our side. Please try again."),
 }
@@ -548,6 +640,7 @@ class Rendered:
     buttons: tuple[tuple[tuple[str, str], ...], ...] = ()
     protect: bool = False
     media: dict[str, Any] | None = None
+    silent: bool = False
 
 
 def chunk_lines(lines: list[str], limit: int = BLOCK) -> list[str]:
@@ -587,4 +680,10 @@ def render(notice: Notice) -> Rendered:
     buttons = tuple(
         tuple((text(b.key, notice.lang, **b.params), b.data) for b in row) for row in notice.buttons
     )
-    return Rendered(text(notice.key, notice.lang, **params), buttons, notice.protect, notice.media)
+    return Rendered(
+        text(notice.key, notice.lang, **params),
+        buttons,
+        notice.protect,
+        notice.media,
+        notice.silent,
+    )

@@ -62,3 +62,50 @@ async def test_the_database_file_and_its_wal_hold_none_of_the_scenarios_plaintex
     assert leaks(raw_bytes(db_path), plaintexts) == []
     # And the scan can find things: the role names are stored in clear, by design.
     assert leaks(raw_bytes(db_path), ["coordinator"]) == ["coordinator"]
+
+
+async def test_check_in_schedules_pins_and_events_are_not_in_the_database_file(
+    harness: BotHarness, enrolled: Cast
+) -> None:
+    """Schedules, the contact's zone, trip notes, PIN hashes, the duress word and the
+    check-in log: a copied database shows no one's routine and no PIN."""
+    c = enrolled.coordinator
+    await harness.reply_to(
+        c,
+        "/schedule #4 daily 08:17,21:43 grace 47m quiet 23:11-06:29 tz Asia/Vladivostok word zhuravl",
+    )
+    await c.press_button("Confirm")
+    await harness.settle()
+    contact = enrolled.contacts[0]
+    for typed in (
+        "/pin",
+        "864213",
+        "975310",
+        "/word dozhdichek",
+        "/trip 3h Poyekhal v migratsionku",
+    ):
+        await harness.reply_to(contact, typed)
+    await harness.reply_to(contact, "/ok 864213")
+    await harness.reply_to(contact, "zhuravl 975310 dozhdichek")
+    await harness.settle()
+    # The scenario did what it says: the word and the duress PIN raised a duress alert.
+    assert str(enrolled.responders[0].visible[-1].text).startswith("DURESS - alert #1")
+    plaintexts = [
+        "08:17",
+        "21:43",
+        "23:11",
+        "Asia/Vladivostok",
+        "zhuravl",
+        "dozhdichek",
+        "864213",
+        "975310",
+        "Poyekhal v migratsionku",
+        "migratsionku",
+        "interval",
+        "daily",
+    ]
+    db_path = harness.database_path
+    await harness.services.db.checkpoint()
+    assert leaks(raw_bytes(db_path), plaintexts) == []
+    # The scan can find things: the event kinds are stored in clear, by design.
+    assert leaks(raw_bytes(db_path), ["checked_in"]) == ["checked_in"]

@@ -120,3 +120,24 @@ async def test_what_a_contact_wrote_about_a_removed_responder_is_kept_as_written
     timeline = await harness.reply_to(enrolled.coordinator, "/alert 1")
     assert f"follow-up (text): {name} told me to wait here" in timeline
     assert "acknowledged by #2" in timeline
+
+
+async def test_a_removed_contact_leaves_no_check_in_schedule_pins_or_log(
+    harness: BotHarness, enrolled: Cast
+) -> None:
+    contact = enrolled.contacts[0]
+    await harness.reply_to(enrolled.coordinator, "/schedule #4 every 12h word zhuravl")
+    await enrolled.coordinator.press_button("Confirm")
+    for typed in ("/pin", "864213", "975310", "/trip 3h Poyekhal v migratsionku", "/ok 864213"):
+        await harness.reply_to(contact, typed)
+    await harness.settle()
+    before = await decrypted_database(harness)
+    assert mentions(before, ["migratsionku", "zhuravl"]) != []  # the scan can find them
+    await remove(harness, enrolled.coordinator, CONTACTS[0][1])
+    values = await decrypted_database(harness)
+    assert mentions(values, ["migratsionku", "zhuravl", "every 12h"]) == []
+    for table in ("checkins", "checkin_events"):
+        rows = await harness.services.db.fetchall(
+            f"SELECT COUNT(*) FROM {table} WHERE person_id = 4"  # noqa: S608
+        )
+        assert rows[0][0] == 0

@@ -11,6 +11,8 @@ One facade (`AlertService`) builds the parts, each reached by name
 - actions.py: what responders and coordinators do: acknowledge, resolve, notes, snooze,
   held messages, media, lists and timelines.
 - outcomes.py: delivery outcomes from the outbox: delivered, refused, blocked the bot.
+- checkin_hooks.py: what check-ins ask: missed-check-in and duress alerts, closing one
+  when the contact checks in, cancelling one with the PIN.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from datetime import timedelta
 from bot.delivery.outbox import Outbox
 from bot.domain.clock import Clock
 from bot.services.alerts.actions import Actions
+from bot.services.alerts.checkin_hooks import CheckinHooks
 from bot.services.alerts.context import AlertContext
 from bot.services.alerts.escalation import Escalation
 from bot.services.alerts.intake import ContactMessage, Incoming, Intake
@@ -74,6 +77,7 @@ class AlertService:
         self.intake = Intake(self.context, self.escalation)
         self.actions = Actions(self.context)
         self.outcomes = Outcomes(self.context)
+        self.checkins = CheckinHooks(self.context, self.escalation)
         outbox.on_delivered.append(self.outcomes.delivered)
         outbox.on_failure.append(self.outcomes.failed)
 

@@ -14,6 +14,7 @@ from typing import Any
 from bot.domain.errors import InvalidInput, NotAllowed, NotFound
 from bot.domain.models import (
     Alert,
+    AlertKind,
     AlertState,
     Button,
     DraftKind,
@@ -91,7 +92,10 @@ class Actions:
             taken = await ctx.alerts.get(tx, alert.id)
             assert taken is not None
             await ctx.edit_pages(tx, taken, actor.name, now)
-            if taken.contact_id is not None:
+            # Only a contact who asked for help hears that someone is on it. A duress alert
+            # or a missed check-in tells their chat nothing: the phone may be in other
+            # hands, and must not learn that anyone is watching.
+            if taken.contact_id is not None and taken.kind is AlertKind.PANIC:
                 contact = await ctx.people.get(tx, taken.contact_id)
                 if contact is not None:
                     await ctx.to_contact(tx, contact, "contact.on_it")

@@ -90,7 +90,14 @@ class AlertContext:
         )
 
     async def edit_pages(
-        self, tx: Transaction, alert: Alert, by: str, at: datetime, note: str | None = None
+        self,
+        tx: Transaction,
+        alert: Alert,
+        by: str,
+        at: datetime,
+        note: str | None = None,
+        *,
+        closed: str | None = None,
     ) -> None:
         """Every page of `alert` that went out now says who acknowledged or resolved it
         (bot/words/alert_text.py, page_after); an acknowledged one keeps a Resolve button."""
@@ -114,7 +121,7 @@ class AlertContext:
                 reader, chat_id, owner = GroupReader(), groups[page.group_id].chat_id, None
             else:
                 continue
-            shown = alert_text.page_after(alert, contact_name, reader, by, at, note)
+            shown = alert_text.page_after(alert, contact_name, reader, by, at, note, closed)
             await self.outbox.edit(
                 tx,
                 chat_id,
@@ -139,6 +146,16 @@ class AlertContext:
             return "?"
         person = await self.people.get(tx, person_id)
         return person.name if person else "?"
+
+
+def page_buttons(alert: Alert) -> Buttons:
+    """A page's buttons while no one has acknowledged it."""
+    return (
+        (
+            Button("button.ack", f"ack:{alert.id}"),
+            Button("button.resolve", f"res:{alert.id}"),
+        ),
+    )
 
 
 def block(shown: str, reader: alert_text.Reader, buttons: Buttons = ()) -> Notice:

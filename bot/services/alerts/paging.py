@@ -23,7 +23,7 @@ from bot.domain.models import (
     Policy,
     Priority,
 )
-from bot.services.alerts.context import AlertContext, block, location_notice
+from bot.services.alerts.context import AlertContext, block, location_notice, page_buttons
 from bot.words import alert_text
 from bot.words.alert_text import GroupReader
 from bot.words.catalogue import chunk_lines
@@ -58,12 +58,7 @@ class Pager:
         readers: list[alert_text.Reader] = [*targets, *(GroupReader() for _ in groups)]
         chats = [p.chat_id for p in targets] + [g.chat_id for g in groups]
         owners: list[int | None] = [p.id for p in targets] + [None for _ in groups]
-        buttons = (
-            (
-                Button("button.ack", f"ack:{alert.id}"),
-                Button("button.resolve", f"res:{alert.id}"),
-            ),
-        )
+        buttons = page_buttons(alert)
         sends: list[tuple[int, Notice, int | None]] = []
         for reader, chat_id, owner in zip(readers, chats, owners, strict=True):
             shown = alert_text.page_text(
