@@ -132,7 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
         "rota",
         help="export or import the on-call rota and escalation policies as one TOML file",
         description="Every rotation, its overrides that have not ended, every escalation "
-        "policy and which policy each contact uses, as one declarative TOML file "
+        "policy, which policy each contact uses and each contact's check-in schedule, as "
+        "one declarative TOML file "
         "(the format is in README.md). People are named by display name, or #<number> "
         "when a name is not unique.",
     )
@@ -152,7 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check FILE completely, then make the database match it in one "
         "transaction: rotations and policies are matched by name and created, updated or "
         "deleted (a policy alerts refer to is retired instead); contacts not listed get "
-        "the default policy; every change is audited; open alerts of a policy whose steps "
+        "the default policy, and contacts with no [[checkin]] have no check-in schedule; "
+        "every change is audited; open alerts of a policy whose steps "
         "changed start again at its new step 1. Any error is reported as FILE:LINE and "
         "nothing changes (exit status 2).",
     )

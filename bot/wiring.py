@@ -19,6 +19,7 @@ from bot.services.people import PeopleService
 from bot.services.policies import PolicyService
 from bot.services.rota import RotaService
 from bot.services.watch import RotaWatch
+from bot.wizards.checkin import CheckinFlow
 from bot.wizards.engine import Wizards
 from bot.wizards.override import OverrideFlow
 from bot.wizards.policy_step import StepFlow
@@ -247,6 +248,7 @@ class Services:
         wizard.add(MembersFlow(db, people_repo, rota))
         wizard.add(OverrideFlow(db, people_repo, rota, clock))
         wizard.add(StepFlow(policies))
+        wizard.add(CheckinFlow(db, people_repo, checkin_admin))
         return cls(
             settings,
             clock,

@@ -1,4 +1,14 @@
-"""Thin Telegram handlers: parse the update, call a service in bot/, let it reply."""
+"""Thin Telegram handlers: parse the update, call a service in bot/, let it reply.
+
+- context.py: the typed context (services, the caller) every handler gets.
+- common.py: the gate, /start, /help, errors, what no other handler takes.
+- contact.py: everything a contact sends: panics, follow-ups, check-ins.
+- responder.py: alerts: /alerts, /alert, /ack, /resolve and the page buttons.
+- coordinator.py: /invite, /people, /remove.
+- rota.py: the rota, policies, Confirm / Cancel, guided changes' buttons.
+- checkins.py: /schedule, /pause, /trip, /checkins.
+- membership.py: the bot added to or removed from a group.
+"""
 
 from __future__ import annotations
 

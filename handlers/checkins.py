@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.domain.errors import InvalidInput
 from bot.domain.models import Person
+from bot.services.checkin_admin import is_one_line
 from handlers.common import coordinators_only
 from handlers.context import NabatContext
 
@@ -24,9 +24,8 @@ def _rest(update: Update) -> str:
 @coordinators_only
 async def schedule(update: Update, context: NabatContext, actor: Person) -> None:
     raw = _rest(update).strip()
-    if not raw:
-        raise InvalidInput("checkin.schedule_usage")
-    if len(raw.split()) == 1:
+    if not is_one_line(raw):
+        # `/schedule` or `/schedule <contact>`: the guided flow asks the rest.
         await context.services.wizard.start(actor, "checkin", raw)
         return
     await context.services.checkin_admin.propose(actor, raw)

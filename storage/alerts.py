@@ -179,6 +179,12 @@ class AlertRepo:
             (self._enc(json.dumps(data), "location", alert_id), alert_id),
         )
 
+    async def set_detail(self, tx: Transaction, alert_id: int, detail: dict[str, Any]) -> None:
+        await tx.execute(
+            "UPDATE alerts SET detail_enc = ? WHERE id = ?",
+            (self._enc(json.dumps(detail), "detail", alert_id), alert_id),
+        )
+
     async def set_kind(self, tx: Transaction, alert_id: int, kind: AlertKind) -> None:
         await tx.execute("UPDATE alerts SET kind = ? WHERE id = ?", (kind.value, alert_id))
 

@@ -1,6 +1,9 @@
 """What nabat does, as plain values in and out: no Telegram here.
 
-- alerts/: panics and follow-ups, escalation, acknowledgement, resolution, outcomes.
+- alerts/: panics and follow-ups, escalation, acknowledgement, resolution, outcomes,
+  and the alerts check-ins open and close.
+- checkins.py: check-ins from the contact's side, and the tick that pages on silence.
+- checkin_admin.py: schedules, pauses and trips set by coordinators; /checkins.
 - people.py: invitations, enrolment, removal.
 - gate.py: redelivered updates and strangers.
 - rota.py: rotations, overrides, swaps, previews and their confirmation.

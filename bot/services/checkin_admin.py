@@ -20,6 +20,7 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import Any
 
 from bot.delivery.outbox import Outbox
 from bot.domain import rota
@@ -60,6 +61,15 @@ def split_ref(raw: str) -> tuple[str, str]:
         return who.strip(), rest.strip()
     who, _, rest = raw.strip().partition(" ")
     return who.strip(), rest.strip()
+
+
+def is_one_line(raw: str) -> bool:
+    """Whether `/schedule RAW` gives fields (the one-line form) or only a contact."""
+    _, fields = split_ref(raw)
+    if "|" in raw:
+        return bool(fields)
+    words = [w.lower() for w in raw.split()[1:]]
+    return any(w in _FIELDS or w in ("pin", "off") for w in words)
 
 
 def parse_hhmm(raw: str, field: str) -> time:
@@ -154,6 +164,57 @@ def describe(schedule: Schedule) -> str:
     if schedule.word:
         parts.append(f"word {schedule.word}")
     return " ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleStores:
+    checkins: CheckinRepo
+    people: PeopleRepo
+    audit: AuditRepo
+
+
+async def apply_schedule(
+    tx: Transaction,
+    stores: ScheduleStores,
+    contact: Person,
+    schedule: Schedule | None,
+    tz: str,
+    now: datetime,
+    *,
+    actor_id: int | None,
+    via: str | None = None,
+) -> bool:
+    """Set a contact's schedule and zone: `/schedule`'s Confirm and the rota file's import.
+    True if it changed anything. A late or down cycle stays so (Watch.scheduled)."""
+    if tz != contact.tz:
+        await stores.people.set_tz(tx, contact.id, tz)
+    row = await stores.checkins.get(tx, contact.id, tz)
+    if row is None:
+        if schedule is None:
+            return tz != contact.tz
+        watch = Watch(tz).scheduled(schedule, now)
+        await stores.checkins.save(tx, contact.id, watch, now, version=None)
+    else:
+        if row.watch.schedule == schedule and tz == contact.tz:
+            return False
+        watch = row.watch.moved_to(tz, now) if tz != contact.tz else row.watch
+        await stores.checkins.save(
+            tx, contact.id, watch.scheduled(schedule, now), now, version=row.version
+        )
+    detail: dict[str, Any] = {"schedule": describe(schedule) if schedule else "off", "tz": tz}
+    if via:
+        detail["via"] = via
+    await stores.checkins.add_event(
+        tx, contact.id, "scheduled", now, actor_id=actor_id, detail=detail
+    )
+    await stores.audit.record(
+        tx,
+        actor_id=actor_id,
+        action="checkin.schedule",
+        now=now,
+        detail={"contact": contact.id, **({"via": via} if via else {})},
+    )
+    return True
 
 
 class CheckinAdmin:
@@ -265,6 +326,9 @@ class CheckinAdmin:
                 raise NotFound("checkin.contact_unknown", ref=f"#{payload['contact']}")
             schedule = schedule_from_json(payload["schedule"]) if payload["schedule"] else None
             await self.apply(tx, actor, contact, schedule, payload["tz"], now)
+            row = await self.repo.get(tx, contact.id, payload["tz"])
+            if schedule and schedule.pin_required and row and row.secrets.pins is None:
+                await self.outbox.tell(tx, contact, "checkin.set_pin")
             await self.outbox.tell(
                 tx,
                 actor,
@@ -288,39 +352,10 @@ class CheckinAdmin:
         tz: str,
         now: datetime,
     ) -> bool:
-        """Set a contact's schedule and zone (also the rota file's import). True if it
-        changed anything."""
-        if tz != contact.tz:
-            await self.people.set_tz(tx, contact.id, tz)
-        row = await self.repo.get(tx, contact.id, tz)
-        if row is None:
-            if schedule is None:
-                return tz != contact.tz
-            watch = Watch(tz).scheduled(schedule, now)
-            await self.repo.save(tx, contact.id, watch, now, version=None)
-        else:
-            if row.watch.schedule == schedule and tz == contact.tz:
-                return False
-            watch = row.watch.moved_to(tz, now) if tz != contact.tz else row.watch
-            await self.repo.save(
-                tx, contact.id, watch.scheduled(schedule, now), now, version=row.version
-            )
-        await self.repo.add_event(
-            tx,
-            contact.id,
-            "scheduled",
-            now,
-            actor_id=actor.id if actor else None,
-            detail={"schedule": describe(schedule) if schedule else "off", "tz": tz},
+        stores = ScheduleStores(self.repo, self.people, self.audit)
+        return await apply_schedule(
+            tx, stores, contact, schedule, tz, now, actor_id=actor.id if actor else None
         )
-        await self.audit.record(
-            tx,
-            actor_id=actor.id if actor else None,
-            action="checkin.schedule",
-            now=now,
-            detail={"contact": contact.id},
-        )
-        return True
 
     def _next_text(self, schedule: Schedule | None, tz: str, actor: Person, now: datetime) -> str:
         if schedule is None:

@@ -174,7 +174,7 @@ class CheckinService:
 
     async def cancel(self, contact: Person, args: str, message_id: int) -> None:
         """`/cancel [PIN]`: take back one's own open alert (a false alarm)."""
-        pin = args.strip()
+        pin = args.strip() if is_pin(args) else ""  # "/cancel please" asks for the code
         now = self.clock.now()
         async with self.db.transaction() as tx:
             await self._forget(tx, contact, message_id)
@@ -250,7 +250,11 @@ class CheckinService:
             await self.alerts.checked_in(tx, contact, row.alert_id, now)
         await self.repo.set_alert(tx, contact.id, None)
         await self.drafts.drop(tx, contact.id, DraftKind.CONTACT_PIN)
-        await self._say(tx, contact, "checkin.done")
+        # A coordinator asked for a PIN the contact has not set: the check-in counts (no
+        # one is locked out), and the answer asks for the codes.
+        schedule = row.watch.schedule
+        unset = schedule is not None and schedule.pin_required and row.secrets.pins is None
+        await self._say(tx, contact, "checkin.done_set_pin" if unset else "checkin.done")
         log.info("contact %d checked in (%s)", contact.id, via)
 
     async def _cancel(
@@ -397,6 +401,11 @@ class CheckinService:
             watch, actions = row.watch.step(now)
             if not await self.repo.save(tx, person_id, watch, now, version=row.version):
                 return  # someone else moved it first
+            wake = watch.wake_at(now)
+            if not actions and wake is not None and wake <= now:
+                # Never a row that is due and does nothing: it would be picked every tick.
+                log.error("check-in of person %d is due but has nothing to do", person_id)
+                await self.repo.postpone(tx, person_id, now + timedelta(minutes=1))
             for action in actions:
                 if action is Action.REMIND:
                     await self._remind(tx, contact, silent=False)

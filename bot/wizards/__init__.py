@@ -4,4 +4,5 @@
 - rotation.py: a new rotation; who takes turns.
 - override.py: an override.
 - policy_step.py: a policy step.
+- checkin.py: a contact's check-in schedule.
 """

@@ -94,7 +94,8 @@ def page_body(alert: Alert, contact_name: str, reader: Reader, policy: Policy | 
     ]
     if alert.kind is AlertKind.DURESS:
         lines.append(text("page.duress", lang))
-    if alert.kind is AlertKind.MISSED_CHECKIN and alert.detail is not None:
+    if alert.detail is not None and "cycle" in alert.detail:
+        # A missed check-in (also once marked DURESS): what was due, the last check-in.
         lines += missed_lines(alert.detail, reader)
     else:
         lines.append(

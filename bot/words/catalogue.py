@@ -47,7 +47,15 @@ CATALOGUE: dict[str, str] = {
         "Ask a coordinator for the right invitation."
     ),
     # Help, by role.
-    "help.contact": N_("/panic [text] - ask for help now (or just write here)\n/help - this list"),
+    "help.contact": N_(
+        "/panic [text] - ask for help now (or just write here)\n"
+        "/ok - answer a reminder\n"
+        "/trip 2h [words] - a reminder in 2 hours\n"
+        "/pin - set your codes\n"
+        "/word <word> - set your word\n"
+        "/cancel - take back a call for help (with your code)\n"
+        "/help - this list"
+    ),
     "help.responder": N_(
         "Responder commands:\n"
         "/alerts - open alerts paged to you\n"
@@ -78,6 +86,11 @@ CATALOGUE: dict[str, str] = {
         "/policy - escalation policies; /policy step - change or add a step, step by step; "
         "/policy drop ... removes one\n"
         "/assign <contact> | <policy> - which policy pages for a contact\n"
+        "/schedule <contact> [every 12h | daily 09:00,21:00 ...] - a contact's check-ins; "
+        "alone, step by step\n"
+        "/checkins - every contact's check-ins: state, last, next\n"
+        "/pause <contact> <until or 3d | off> - no check-ins for a while\n"
+        "/trip <contact> <2h> - set or move a contact's trip timer\n"
         "/help - this list"
     ),
     "help.unknown_command": N_("I don't know that command. Send /help to see what you can do."),
@@ -540,6 +553,8 @@ CATALOGUE: dict[str, str] = {
     "checkin.reminder": N_("Hello. Tap OK when you see this."),
     "button.checkin_ok": N_("OK"),
     "checkin.done": N_("Noted."),
+    "checkin.done_set_pin": N_("Noted. Please set your codes now: send /pin."),
+    "checkin.set_pin": N_("Please set your codes: send /pin."),
     "checkin.ask_pin": N_("Send your code."),
     "checkin.wrong_pin": N_("That code is not right. Send it again."),
     "checkin.trip_set": N_("Noted. Until {time}."),
@@ -603,6 +618,34 @@ CATALOGUE: dict[str, str] = {
     "checkin.next": N_("next due {time}"),
     "checkin.down_at": N_("rota paged at {time} if no answer"),
     "checkin.pin_missing": N_("PIN required but not set"),
+    # Check-ins: the guided schedule (/schedule <contact>, or /schedule alone... see usage).
+    "checkin.w_contact": N_(
+        "Check-ins, step 1 of 6: for which contact? Press one, or reply with a name or #number."
+    ),
+    "checkin.w_often": N_(
+        "Check-ins for {name}, step 2 of 6: how often? Press an interval (counted from each "
+        "check-in), Daily times, or reply like 8h."
+    ),
+    "checkin.w_times": N_(
+        "Check-ins for {name}, step 3 of 6: at what local times each day? Press to choose "
+        "(chosen: {times}), then Done; or reply like 09:00,21:00."
+    ),
+    "checkin.w_grace": N_(
+        "Check-ins for {name}, step 4 of 6: how long after a missed reminder is the rota "
+        "paged? Press one, or reply like 45m."
+    ),
+    "checkin.w_quiet": N_(
+        "Check-ins for {name}, step 5 of 6: quiet hours, in their time (no reminder then; a "
+        "reminder due inside waits for the end)? Press one, or reply like 22:00-07:00."
+    ),
+    "checkin.w_pin": N_(
+        "Check-ins for {name}, step 6 of 6: must they answer with their PIN? (They set it "
+        "themselves with /pin.)"
+    ),
+    "button.daily_times": N_("Daily times"),
+    "button.no_quiet": N_("No quiet hours"),
+    "button.pin_required": N_("PIN required"),
+    "button.pin_optional": N_("No PIN needed"),
     # Check-ins on pages and timelines.
     "page.duress": N_(
         "The contact answered with their duress code or word: someone may be forcing them. "

@@ -72,7 +72,8 @@ async def test_check_in_schedules_pins_and_events_are_not_in_the_database_file(
     c = enrolled.coordinator
     await harness.reply_to(
         c,
-        "/schedule #4 daily 08:17,21:43 grace 47m quiet 23:11-06:29 tz Asia/Vladivostok word zhuravl",
+        "/schedule #4 daily 08:17,21:43 grace 47m quiet 23:11-06:29"
+        " tz Asia/Vladivostok word zhuravl",
     )
     await c.press_button("Confirm")
     await harness.settle()

@@ -55,6 +55,13 @@ async def say(h: BotHarness, contact: SimUser, words: str) -> str:
     return await h.reply_to(contact, words)
 
 
+def nobody_else(cast: Cast, *involved: SimUser) -> None:
+    """No one outside the scenario got a message (the enrolment greeting aside)."""
+    for user in (*cast.contacts, *cast.responders, cast.coordinator, cast.stranger):
+        if user not in involved:
+            assert history(user) == [] if user in cast.contacts else pages(user) == [], user
+
+
 def missed(user: SimUser) -> list[str]:
     return [t for t in pages(user) if t.startswith("MISSED CHECK-IN")]
 
@@ -75,6 +82,7 @@ async def test_an_interval_schedule_reminds_with_one_neutral_button_and_ok_check
         assert word not in reminder.text.lower()
     await press_ok(harness, k17)
     assert texts(k17)[-1] == "Noted."
+    nobody_else(enrolled, k17, enrolled.coordinator)
     # Next due 12 hours after the check-in; the rota never heard of any of it.
     await harness.advance(12 * HOUR - 2)
     assert [t for t, _ in history(k17)] == [REMINDER, "Noted."]
@@ -150,6 +158,7 @@ async def test_no_reminder_in_quiet_hours_the_due_time_moves_to_their_end(
     assert texts(k17) == []
     await at(harness, datetime(2026, 3, 2, 4, 0, tzinfo=UTC))
     assert texts(k17) == [REMINDER]
+    nobody_else(enrolled, k17, enrolled.coordinator)
 
 
 async def test_a_trip_runs_out_into_an_alert_that_names_it_and_extensions_are_capped(
@@ -193,6 +202,7 @@ async def test_a_pause_is_sticky_a_check_in_does_not_lift_it(
     # The schedule starts again at the pause's end: the first reminder 12 hours later.
     await harness.advance(1 + 12 * HOUR)
     assert texts(k17)[-1] == REMINDER
+    nobody_else(enrolled, k17, enrolled.coordinator)
 
 
 async def _set_pins(h: BotHarness, contact: SimUser, safe: str, duress: str) -> None:
@@ -225,6 +235,13 @@ async def test_a_duress_pin_answers_exactly_like_the_safe_one_and_pages_duress(
     # Later acknowledgement says nothing to the forced contact's chat.
     await enrolled.responders[0].press_button("Acknowledge")
     await harness.advance(HOUR)
+    # Whoever holds the phone tries to cancel "whatever was sent": both chats hear there
+    # is nothing to cancel, though the forced contact's DURESS alert stays open.
+    for contact in (safe_user, forced_user):
+        assert await say(harness, contact, "/cancel 2468") == "There is nothing to cancel."
+    alert = await harness.services.alerts.context.alerts.get(harness.services.db, 1)
+    assert alert is not None and alert.state.value == "acknowledged"
+    await harness.advance(HOUR)
     assert history(safe_user) == history(forced_user)
     # Every PIN and /pin the contacts typed is gone from their chats.
     for contact in (safe_user, forced_user):
@@ -234,13 +251,18 @@ async def test_a_duress_pin_answers_exactly_like_the_safe_one_and_pages_duress(
 async def test_the_duress_word_inside_a_check_in_raises_a_duress_alert(
     harness: BotHarness, enrolled: Cast
 ) -> None:
-    k17 = enrolled.contacts[0]
-    assert await say(harness, k17, "/word rain") == "Saved."
-    assert await say(harness, k17, "/ok all fine, rain later") == "Noted."
+    forced, other = enrolled.contacts
+    for contact in (forced, other):
+        assert (
+            await say(harness, contact, "/word rain" if contact is forced else "/word sun")
+            == "Saved."
+        )
+        assert await say(harness, contact, "/ok all fine, rain later") == "Noted."
     await harness.settle()
     (page,) = pages(enrolled.responders[0])
-    assert page.startswith("DURESS - alert #1")
-    assert texts(k17) == ["Saved.", "Noted."]
+    assert page.startswith("DURESS - alert #1") and CONTACTS[0][1] in page
+    await harness.advance(HOUR)
+    assert history(forced) == history(other) == [("Saved.", []), ("Noted.", [])]
 
 
 async def test_three_wrong_pins_in_a_row_are_a_missed_check_in(
@@ -306,6 +328,12 @@ async def test_a_restart_between_due_and_grace_loses_nothing_and_sends_nothing_t
 
 async def test_checkins_lists_every_contacts_state(harness: BotHarness, enrolled: Cast) -> None:
     await schedule(harness, enrolled, "#4 every 12h pin")
+    # A PIN is required and not set: the contact is asked for codes, and a check-in
+    # without one still counts.
+    k17 = enrolled.contacts[0]
+    await harness.replies(k17, 1)
+    assert texts(k17) == ["Please set your codes: send /pin."]
+    assert await say(harness, k17, "/ok") == "Noted. Please set your codes now: send /pin."
     report = await harness.reply_to(enrolled.coordinator, "/checkins")
     assert "K-17" in report and "up" in report and "every 12h" in report
     assert "PIN required but not set" in report
@@ -328,3 +356,53 @@ async def test_bad_schedules_say_which_field_and_change_nothing(
         (await harness.services.people.people.list_all(harness.services.db))[-2]
     )
     assert row is None
+
+
+async def test_the_guided_schedule_asks_step_by_step_and_ends_in_the_same_preview(
+    harness: BotHarness, enrolled: Cast
+) -> None:
+    c = enrolled.coordinator
+
+    async def press(label: str) -> str:
+        seen = len(c.messages)
+        await c.press_button(label)
+        await harness.settle()
+        assert len(c.messages) >= seen
+        return str(c.visible[-1].text)
+
+    question = await harness.reply_to(c, "/schedule")
+    assert question.startswith("Check-ins, step 1 of 6")
+    assert await press(K17) != question
+    assert "step 2 of 6" in str(c.visible[-1].text)
+    await press("Daily times")
+    await press("09:00")
+    await press("21:00")
+    assert "chosen: 09:00, 21:00" in str(c.visible[-1].text)
+    await press("Done")
+    assert "step 4 of 6" in str(c.visible[-1].text)
+    # A typed answer the rules refuse is told, and the question stays open.
+    refused = await harness.reply_to(c, "3d")
+    assert refused.startswith("That schedule can't be used: grace:")
+    await press("30m")
+    await press("22:00-07:00")
+    preview = await press("No PIN needed")
+    assert "daily 09:00,21:00 grace 30m quiet 22:00-07:00" in preview
+    assert [label for label, _ in c.visible[-1].buttons] == ["Confirm", "Cancel"]
+    assert "are set" in await confirm_last(harness, c)
+    report = await harness.reply_to(c, "/checkins")
+    assert "daily 09:00,21:00 grace 30m quiet 22:00-07:00" in report
+
+
+async def test_a_missed_check_in_page_carries_the_last_location_the_contact_shared(
+    harness: BotHarness, enrolled: Cast
+) -> None:
+    k17, anna = enrolled.contacts[0], enrolled.responders[0]
+    await panic(harness, k17, "/panic at the office")
+    await k17.send_location(55.751244, 37.618423)
+    await harness.settle()
+    await harness.reply_to(anna, "/resolve 1 fine")
+    await schedule(harness, enrolled, "#4 every 6h grace 30m")
+    await harness.advance(6 * HOUR + 30 * 60)
+    (page,) = missed(anna)
+    assert "Location: 55.75124, 37.61842" in page
+    assert "Last check-in: never" in page

@@ -138,6 +138,6 @@ async def test_a_removed_contact_leaves_no_check_in_schedule_pins_or_log(
     assert mentions(values, ["migratsionku", "zhuravl", "every 12h"]) == []
     for table in ("checkins", "checkin_events"):
         rows = await harness.services.db.fetchall(
-            f"SELECT COUNT(*) FROM {table} WHERE person_id = 4"  # noqa: S608
+            f"SELECT COUNT(*) FROM {table} WHERE person_id = 4"
         )
         assert rows[0][0] == 0

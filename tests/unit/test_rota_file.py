@@ -124,6 +124,8 @@ TABLES = (
     "alerts",
     "audit_log",
     "group_chats",
+    "checkins",
+    "checkin_events",
 )
 
 
@@ -230,7 +232,8 @@ async def test_an_empty_database_exports_a_file_that_imports_without_changing_an
     summary = await world.load(text)
     assert str(summary) == (
         "rotations: 0 created, 0 updated, 0 deleted; overrides: 0 added, 0 removed; "
-        "policies: 0 created, 0 updated, 0 deleted, 0 retired; contacts: 0 reassigned"
+        "policies: 0 created, 0 updated, 0 deleted, 0 retired; contacts: 0 reassigned; "
+        "check-ins: 0 added, 0 changed, 0 turned off"
     )
     assert await world.tables() == before
 
@@ -241,7 +244,8 @@ async def test_a_full_file_creates_rotations_overrides_policies_and_contact_assi
     summary = await world.load(FULL)
     assert str(summary) == (
         "rotations: 2 created, 0 updated, 0 deleted; overrides: 2 added, 0 removed; "
-        "policies: 1 created, 1 updated, 0 deleted, 0 retired; contacts: 1 reassigned"
+        "policies: 1 created, 1 updated, 0 deleted, 0 retired; contacts: 1 reassigned; "
+        "check-ins: 0 added, 0 changed, 0 turned off"
     )
     moscow, vladivostok = await RotaRepo().rotations(world.db)
     assert (moscow.name, moscow.tz, moscow.unit, moscow.length) == (
@@ -523,7 +527,10 @@ ERRORS = [
     ),
     pytest.param(
         [("# the rota of a small group", "version = 1")],
-        ["rota.toml:1: file: version: unknown key; valid keys are rotation, policy, contacts"],
+        [
+            "rota.toml:1: file: version: unknown key; valid keys are rotation, policy, contacts,"
+            " checkin"
+        ],
         id="unknown-top-level-key",
     ),
     pytest.param(

@@ -4,6 +4,12 @@ in, cancel one with the PIN, or mark one DURESS.
 
 A contact has at most one open alert: a missed check-in or a duress answer while one is
 open is written on that alert instead (and DURESS changes its kind and every page).
+
+What the contact's phone is told must match what it would be told had the PIN been the
+safe one, then and later. So a DURESS alert remembers whether the phone believes an alert
+is open (`phone_open` in its detail): true only when a panic the phone knows of was
+marked DURESS by a check-in; a duress check-in, or a duress /cancel, leaves the phone
+believing nothing is open, and a later /cancel is answered "nothing to cancel".
 """
 
 from __future__ import annotations
@@ -40,9 +46,14 @@ class CheckinHooks:
     async def duress(self, tx: Transaction, contact: Person, now: datetime) -> int:
         open_alert = await self.ctx.alerts.open_for_contact(tx, contact.id)
         if open_alert is not None:
-            await self._mark_duress(tx, open_alert, contact, now)
+            # The phone still sees a panic it sent (a safe check-in would not close it);
+            # a missed check-in it would have closed, so it sees nothing open.
+            phone_open = open_alert.kind is AlertKind.PANIC or bool(
+                (open_alert.detail or {}).get("phone_open")
+            )
+            await self._mark_duress(tx, open_alert, contact, now, phone_open=phone_open)
             return open_alert.id
-        return await self._open(tx, contact, AlertKind.DURESS, now, None)
+        return await self._open(tx, contact, AlertKind.DURESS, now, {"phone_open": False})
 
     async def checked_in(
         self, tx: Transaction, contact: Person, alert_id: int | None, now: datetime
@@ -83,14 +94,17 @@ class CheckinHooks:
         alert = await ctx.alerts.open_for_contact(tx, contact.id)
         if alert is None:
             return False
-        if duress:
-            await self._mark_duress(tx, alert, contact, now)
-            return True
         if alert.kind is AlertKind.DURESS:
-            # Once forced, a later "all is well" may be forced too: people close it.
+            # Once forced, a later "all is well" may be forced too: people close it. The
+            # phone hears what it would have heard had every PIN been the safe one.
+            seen_open = bool((alert.detail or {}).get("phone_open"))
             await ctx.alerts.add_event(
                 tx, alert.id, EventKind.CANCEL_REFUSED, now, actor_id=contact.id
             )
+            await ctx.alerts.set_detail(tx, alert.id, {**(alert.detail or {}), "phone_open": False})
+            return seen_open
+        if duress:
+            await self._mark_duress(tx, alert, contact, now, phone_open=False)
             return True
         if not await ctx.alerts.resolve(tx, alert.id, contact.id, now, None):
             return False
@@ -138,7 +152,7 @@ class CheckinHooks:
         return alert_id
 
     async def _mark_duress(
-        self, tx: Transaction, alert: Alert, contact: Person, now: datetime
+        self, tx: Transaction, alert: Alert, contact: Person, now: datetime, *, phone_open: bool
     ) -> None:
         """The open alert becomes DURESS: its kind, every page, and a new message to whoever
         holds it or was paged; an unacknowledged one pages its next step now."""
@@ -146,6 +160,9 @@ class CheckinHooks:
         await ctx.alerts.add_event(tx, alert.id, EventKind.DURESS, now, actor_id=contact.id)
         if alert.kind is not AlertKind.DURESS:
             await ctx.alerts.set_kind(tx, alert.id, AlertKind.DURESS)
+        await ctx.alerts.set_detail(
+            tx, alert.id, {**(alert.detail or {}), "phone_open": phone_open}
+        )
         marked = await ctx.alerts.get(tx, alert.id)
         assert marked is not None
         await self._repaint(tx, marked)

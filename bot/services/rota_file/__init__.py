@@ -1,5 +1,5 @@
-"""`nabat rota export` and `nabat rota import`: every rotation and escalation policy as one
-declarative TOML file.
+"""`nabat rota export` and `nabat rota import`: every rotation, escalation policy and
+check-in schedule as one declarative TOML file.
 
 The format::
 
@@ -34,6 +34,16 @@ The format::
     [contacts]                            # contact -> policy; contacts not listed use the default
     "K-17" = "night"
 
+    [[checkin]]                           # one a contact with a check-in schedule
+    contact = "K-17"
+    every = "12h"                         # 30m-14d; or daily = ["09:00", "21:00"]
+    grace = "1h"                          # 5m-2d (default 1h)
+    reprompt = "30m"                      # optional, before the grace ends (default: half)
+    quiet = "22:00-07:00"                 # optional, at most 16h
+    pin = true                            # optional (default false)
+    word = "ok"                           # optional, one lower-case word
+    tz = "Asia/Vladivostok"               # optional: the contact's zone (else theirs stays)
+
 The file is the whole truth: importing it creates, updates (in place, keeping ids) and
 deletes rotations and policies to match, matching them by name (case-insensitively). A
 policy that alerts refer to is retired instead of deleted. Only overrides that have not
@@ -41,7 +51,10 @@ ended are in the file; the ones that ended are kept as history, and an override 
 file that ended before the import is skipped. Participants, override people and person
 targets must be responders or coordinators; the keys of [contacts] must be contacts.
 `targets = []` is accepted, with a warning: it is what export writes for a step whose
-only target was removed (such a step pages no one and is passed at once).
+only target was removed (such a step pages no one and is passed at once). A [[checkin]]
+holds the fields of the coordinator's `/schedule` one-line form and is checked by the same
+rules (checkins.py); a contact with a schedule who is not listed has it turned off, and a
+contact's check-in state, pause, trip and PINs are not in the file and are kept.
 
 "group:<title>" pages a group chat the bot was added to (a coordinator adds the bot; the
 file cannot register a group), matched by its exact title. Import also accepts
@@ -61,7 +74,8 @@ An import runs through lines.py (where tables and keys are in the raw text), pro
 (tables as error messages name them), people.py and groups.py (people and group chats as
 the file names them), spec.py (what a valid file says), read.py (the file into a spec),
 plan.py (the spec against the database) and apply.py (the plan into the database);
-export.py writes the file. Names with a leading underscore are private to this package.
+export.py writes the file; checkins.py does all four for the [[checkin]] tables. Names
+with a leading underscore are private to this package.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.domain.models import Policy, Step, Target
 from bot.domain.rota import Rotation
+from bot.services.rota_file.checkins import _apply_checkins
 from bot.services.rota_file.plan import ImportPlan, ImportSummary, plan_import
 from bot.services.rota_file.spec import _key, _TargetSpec
 from storage.audit import AuditRepo
@@ -124,6 +125,7 @@ async def apply_import(
         await record(
             f"policy.{'retire' if retire else 'delete'}", name=policy.name, via="rota import"
         )
+    await _apply_checkins(tx, cipher, plan.checkins, now)
 
     if on_policy_changed is not None:
         for pc in plan.policies:

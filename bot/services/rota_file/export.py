@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import tomli_w
 
 from bot.domain.models import Role, Target, TargetKind
+from bot.services.rota_file.checkins import _export_checkins
 from bot.services.rota_file.groups import _Groups
 from bot.services.rota_file.people import _People
 from config.durations import format_duration
@@ -106,6 +107,11 @@ async def export_rota(q: Queryable, cipher: FieldCipher, now: datetime) -> str:
     }
     chunks.append("# contact = policy; contacts not listed use the default policy\n[contacts]\n")
     chunks[-1] += tomli_w.dumps(assigned)
+    checkins = await _export_checkins(q, cipher, everyone, people)
+    chunks.append(
+        "# check-in schedules, one [[checkin]] a contact; import turns off any not listed\n"
+    )
+    chunks[-1] += "\n".join(_table("[[checkin]]", values) for values in checkins)
     return "\n".join(chunks)
 
 

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from bot.domain.models import Policy, Role, Target, TargetKind
 from bot.domain.rota import Override, Rotation
+from bot.services.rota_file.checkins import _CheckinChange, _plan_checkins
 from bot.services.rota_file.groups import _Groups
 from bot.services.rota_file.lines import _Lines
 from bot.services.rota_file.people import _People
@@ -65,6 +66,9 @@ class ImportSummary:
     contacts_reassigned: int
     restarted: tuple[str, ...]  # policies whose open alerts start again at the new step 1
     unpaged: tuple[str, ...] = ()  # "policy step n" for each step with no target
+    checkins_added: int = 0  # contacts given a schedule they did not have
+    checkins_changed: int = 0  # a different schedule or zone
+    checkins_off: int = 0  # contacts not in the file whose schedule was turned off
 
     def __str__(self) -> str:
         text = (
@@ -72,7 +76,9 @@ class ImportSummary:
             f" {self.rotations_deleted} deleted; overrides: {self.overrides_added} added,"
             f" {self.overrides_removed} removed; policies: {self.policies_created} created,"
             f" {self.policies_updated} updated, {self.policies_deleted} deleted,"
-            f" {self.policies_retired} retired; contacts: {self.contacts_reassigned} reassigned"
+            f" {self.policies_retired} retired; contacts: {self.contacts_reassigned} reassigned;"
+            f" check-ins: {self.checkins_added} added, {self.checkins_changed} changed,"
+            f" {self.checkins_off} turned off"
         )
         if self.overrides_ended:
             text += f"; {self.overrides_ended} override(s) in the file had ended and were skipped"
@@ -95,6 +101,7 @@ class ImportPlan:
     removed_policies: tuple[tuple[Policy, bool], ...]  # (policy, retire rather than delete)
     contacts: tuple[tuple[int, str | None], ...]  # (person id, _key of the new policy or None)
     ended: int
+    checkins: tuple[_CheckinChange, ...]  # contacts whose schedule or zone changes
 
     @property
     def summary(self) -> ImportSummary:
@@ -117,6 +124,11 @@ class ImportPlan:
                 for i, step in enumerate(c.spec.steps, start=1)
                 if not step.targets
             ),
+            checkins_added=sum(1 for c in self.checkins if c.old is None),
+            checkins_changed=sum(
+                1 for c in self.checkins if c.old is not None and c.schedule is not None
+            ),
+            checkins_off=sum(1 for c in self.checkins if c.schedule is None),
         )
 
 
@@ -193,6 +205,7 @@ async def plan_import(
         removed_policies=tuple(removed),
         contacts=tuple(contacts),
         ended=sum(r.ended for r in spec.rotations),
+        checkins=await _plan_checkins(q, cipher, everyone, spec.checkins),
     )
 
 

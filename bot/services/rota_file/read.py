@@ -10,6 +10,7 @@ from typing import Any
 from bot.domain import rota
 from bot.domain.models import Person, Role, TargetKind
 from bot.domain.rota import Override, OverrideKind, Rotation, ShiftUnit
+from bot.services.rota_file.checkins import _read_checkins
 from bot.services.rota_file.groups import _Groups
 from bot.services.rota_file.people import _People
 from bot.services.rota_file.problems import RotaFileError, _Problems, _shown, _Table
@@ -30,7 +31,7 @@ MAX_REPEAT = 10  # more passes page the same people for hours: more likely a typ
 DEFAULT_REPEAT = 1  # the column defaults of policies (0002_alerts.sql)
 DEFAULT_ACK_TIMEOUT = "30m"
 
-_TOP_KEYS = ("rotation", "policy", "contacts")
+_TOP_KEYS = ("rotation", "policy", "contacts", "checkin")
 _ROTATION_KEYS = ("name", "tz", "unit", "length", "start", "participants", "override")
 _OVERRIDE_KEYS = ("kind", "person", "replaces", "start", "end")
 _POLICY_KEYS = ("name", "default", "repeat", "ack_timeout", "step")
@@ -87,7 +88,8 @@ def _read(
         table.error("default", f"{first_name!r} (line {line}) is already the default policy")
 
     contacts = _read_contacts(top, people, policy_names)
-    return _RotaSpec(tuple(rotations), tuple(policies), contacts)
+    checkins = _read_checkins(top, people)
+    return _RotaSpec(tuple(rotations), tuple(policies), contacts, checkins)
 
 
 def _named(table: _Table, kind: str, seen: dict[str, int]) -> str | None:

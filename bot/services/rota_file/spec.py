@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.domain.checkin import Schedule
 from bot.domain.models import TargetKind
 from bot.domain.rota import OverrideKind, ShiftUnit
 
@@ -59,7 +60,16 @@ class _PolicySpec:
 
 
 @dataclass(frozen=True, slots=True)
+class _CheckinSpec:
+    person_id: int
+    schedule: Schedule
+    tz: str | None  # None: the contact keeps their zone
+
+
+@dataclass(frozen=True, slots=True)
 class _RotaSpec:
     rotations: tuple[_RotationSpec, ...]
     policies: tuple[_PolicySpec, ...]
     contacts: dict[int, str]  # contact's person id -> _key of a policy name
+    # contact's person id -> their schedule; None: the file has no [[checkin]] at all
+    checkins: dict[int, _CheckinSpec] | None
