@@ -22,7 +22,7 @@ from bot.domain.errors import (
     SettingsError,
     StorageError,
 )
-from bot.domain.models import Role
+from bot.domain.models import LANGUAGES, Role
 from bot.logs import setup_logging
 from config import Settings, load_settings
 from config.durations import format_duration, parse_duration
@@ -74,6 +74,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     inv.add_argument(
         "--name", help="display name shown to coordinators (default: their Telegram name)"
+    )
+    inv.add_argument(
+        "--lang",
+        choices=LANGUAGES,
+        default=None,
+        help="the language they will read nabat in (default: their Telegram's if nabat has "
+        "it, else NABAT_LANGUAGE)",
     )
     inv.add_argument(
         "--expires",
@@ -395,7 +402,9 @@ async def _invite(settings: Settings, args: argparse.Namespace, clock: Clock) ->
     assert loaded is not None
     services = await Services.open(settings, loaded.ring, clock, bot_username=username)
     try:
-        created = await services.people.invite(None, Role(args.role), args.name, ttl=args.expires)
+        created = await services.people.invite(
+            None, Role(args.role), args.name, ttl=args.expires, lang=args.lang
+        )
     finally:
         await services.close()
     inv = created.invitation

@@ -24,6 +24,7 @@ from bot.wizards.engine import Wizards
 from bot.wizards.override import OverrideFlow
 from bot.wizards.policy_step import StepFlow
 from bot.wizards.rotation import MembersFlow, RotationFlow
+from bot.words.phrases import Phrasebook
 from config import Settings
 from storage.alerts import AlertRepo
 from storage.audit import AuditRepo
@@ -152,6 +153,7 @@ class Services:
             eraser=Eraser(cipher),
             bot_username=bot_username,
             invite_ttl=settings.invite_ttl,
+            default_lang=settings.language,
         )
         gate = GateService(
             db, GateRepo(), people_repo, outbox, clock, stranger_reply=settings.stranger_reply
@@ -171,6 +173,7 @@ class Services:
             delete_contact_messages=settings.delete_contact_messages,
             panic_on_plain_text=settings.panic_on_plain_text,
             resolved_grace=settings.resolved_grace,
+            phrasebook=Phrasebook(settings.phrasebook),
         )
         rota = RotaService(
             db, RotaRepo(), people_repo, DraftRepo(cipher), AuditRepo(cipher), outbox, clock

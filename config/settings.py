@@ -33,7 +33,9 @@ from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from bot.domain.errors import SettingsError
+from bot.domain.models import LANGUAGES
 from config.durations import MAX_DURATION, format_duration, parse_duration
+from config.phrasebook import Phrase, load_phrasebook
 
 PREFIX = "NABAT_"
 CONFIG_VARIABLE = "NABAT_CONFIG"
@@ -58,10 +60,12 @@ SETTING_NAMES: tuple[str, ...] = (
     "RESOLVED_GRACE",
     "TRIP_CAP",
     "LANGUAGE",
+    "PHRASEBOOK",
 )
 # NABAT_KEYS_FILE is a setting itself, so NABAT_KEYS has no separate _FILE form, and a
-# NABAT_KEYS_FILE_FILE (a file holding a path) would only add confusion.
-_NO_FILE_FORM = frozenset({"KEYS", "KEYS_FILE"})
+# NABAT_KEYS_FILE_FILE (a file holding a path) would only add confusion. NABAT_PHRASEBOOK
+# is a path already.
+_NO_FILE_FORM = frozenset({"KEYS", "KEYS_FILE", "PHRASEBOOK"})
 _SECRETS = frozenset({"telegram_token", "keys"})
 
 VALID_VARIABLES = frozenset(
@@ -103,6 +107,8 @@ class Settings:
     # How far past the first deadline a contact may move their own trip (/trip).
     trip_cap: timedelta = timedelta(hours=1)
     language: str = "en"
+    # The organisation's phrasebook (config/phrasebook.py); None: nabat's own phrases.
+    phrasebook: tuple[Phrase, ...] | None = None
 
     def __repr__(self) -> str:
         shown = []
@@ -173,6 +179,7 @@ def load_settings(
         resolved_grace=source.get("RESOLVED_GRACE", _resolved_grace, defaults.resolved_grace),
         trip_cap=source.get("TRIP_CAP", _TRIP_CAP, defaults.trip_cap),
         language=source.get("LANGUAGE", _language, defaults.language),
+        phrasebook=source.get("PHRASEBOOK", _phrasebook, None),
     )
     if settings.keys is not None and settings.keys_file is not None:
         raise SettingsError(
@@ -378,6 +385,10 @@ def _api_url(raw: object) -> str:
     return urlunsplit((parts.scheme.lower(), parts.netloc, path, "", ""))
 
 
+def _phrasebook(raw: object) -> tuple[Phrase, ...]:
+    return load_phrasebook(_path(raw))
+
+
 def _path(raw: object) -> Path:
     text = _text(raw)
     if not text:
@@ -492,13 +503,17 @@ _LANGUAGE = re.compile(r"([A-Za-z]{2,3})(?:[-_]([A-Za-z]{2}))?", re.ASCII)
 
 
 def _language(raw: object) -> str:
-    """A language tag like en, ru or pt_BR; pt-br is written back as pt_BR, gettext's form."""
+    """One of the languages nabat speaks, as a tag (ru, ru-RU and ru_RU all mean ru)."""
     text = _text(raw)
     match = _LANGUAGE.fullmatch(text)
     if match is None:
         raise ValueError(
-            f"{_shown(text)} is not a language tag; expected a language code like en, ru, "
-            "ko, or with a region, pt_BR"
+            f"{_shown(text)} is not a language tag; expected a language code like en, ru or ko"
         )
-    language, region = match.groups()
-    return language.lower() + (f"_{region.upper()}" if region else "")
+    language = match.group(1).lower()
+    if language not in LANGUAGES:
+        raise ValueError(
+            f"{_shown(text)} is a language nabat does not speak; expected one of "
+            + ", ".join(LANGUAGES)
+        )
+    return language

@@ -141,7 +141,10 @@ async def start(update: Update, context: NabatContext) -> None:
             await _send_help(context)
         return
     outcome, person = await services.people.enrol(
-        token=token, telegram_id=user.id, telegram_name=user.full_name
+        token=token,
+        telegram_id=user.id,
+        telegram_name=user.full_name,
+        telegram_lang=user.language_code,
     )
     if outcome is EnrolOutcome.ENROLLED and person is not None and person.has(Role.CONTACT):
         # The invitation token has no business staying in a contact's chat.
@@ -151,6 +154,14 @@ async def start(update: Update, context: NabatContext) -> None:
         await services.gate.enrolled(user.id)
     elif outcome is EnrolOutcome.REFUSED and person is None and context.stranger_may_reply:
         await services.gate.neutral(user.id)
+
+
+@replying
+async def lang(update: Update, context: NabatContext) -> None:
+    """`/lang ko`: anyone enrolled chooses the language they read."""
+    if context.person is None:
+        return
+    await context.services.people.set_lang(context.person, " ".join(context.args or []))
 
 
 @replying
@@ -179,6 +190,13 @@ async def anything_else(update: Update, context: NabatContext) -> None:
         # Staff's plain text answers whichever question they were asked last: the note
         # asked for after a Resolve button, or a step of a coordinator's guided change.
         services = context.services
+        replied = msg.reply_to_message if msg is not None else None
+        if replied is not None:
+            # A reply to a page is words for that alert's contact.
+            alert_id = await services.alerts.answers.alert_of_reply(person, replied.message_id)
+            if alert_id is not None:
+                await services.alerts.answers.say(person, alert_id, typed)
+                return
         note = await services.alerts.actions.note_requested(person)
         step = await services.wizard.open_id(person) if person.has(Role.COORDINATOR) else None
         note_first = note is not None and (step is None or note > step)

@@ -9,7 +9,8 @@ from __future__ import annotations
 from telegram import Message, Update
 from telegram.ext import ApplicationHandlerStop
 
-from bot.domain.models import Location, Role
+from bot.domain.errors import DomainError
+from bot.domain.models import Location, Notice, Role
 from bot.services.alerts import ContactMessage, Incoming
 from bot.services.checkins import CHECKIN_BUTTON
 from handlers.common import answer_quietly
@@ -110,6 +111,15 @@ async def contact_update(update: Update, context: NabatContext) -> None:
         raise ApplicationHandlerStop
     if msg is not None and msg.text is not None:
         args = msg.text.split(maxsplit=1)[1] if len(msg.text.split(maxsplit=1)) > 1 else ""
+        if command == "lang":
+            await context.services.alerts.intake.forget(person, msg.message_id)
+            try:
+                await context.services.people.set_lang(person, args)
+            except DomainError as err:
+                await context.services.people.reply(
+                    person, Notice(err.key, dict(err.params), lang=person.lang)
+                )
+            raise ApplicationHandlerStop
         if command in CHECKIN_COMMANDS:
             handle = {
                 "ok": checkins.ok_command,

@@ -7,7 +7,7 @@ import re
 from telegram import Update
 
 from bot.domain.errors import InvalidInput
-from bot.domain.models import Person, Role
+from bot.domain.models import LANGUAGES, Person, Role
 from bot.domain.parsing import quoted
 from handlers.common import answer_quietly, coordinators_only, replying
 from handlers.context import NabatContext
@@ -24,6 +24,14 @@ def _coordinator(context: NabatContext) -> Person | None:
     return None
 
 
+def split_language(rest: str) -> tuple[str, str | None]:
+    """'K-17 ko' -> ('K-17', 'ko'): a last word that is a language nabat speaks."""
+    head, _, last = rest.rstrip().rpartition(" ")
+    if last.lower() in LANGUAGES:
+        return head.strip(), last.lower()
+    return rest, None
+
+
 @coordinators_only
 async def invite(update: Update, context: NabatContext, actor: Person) -> None:
     # The raw text, not context.args: args would turn a line break in the name into a space.
@@ -35,7 +43,8 @@ async def invite(update: Update, context: NabatContext, actor: Person) -> None:
         role = Role(words[1].lower())
     except ValueError:
         raise InvalidInput("invite.bad_role", given=quoted(words[1], 32)) from None
-    await context.services.people.invite(actor, role, words[2] if len(words) > 2 else None)
+    name, lang = split_language(words[2] if len(words) > 2 else "")
+    await context.services.people.invite(actor, role, name or None, lang=lang)
 
 
 @coordinators_only

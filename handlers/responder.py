@@ -20,9 +20,11 @@ log = logging.getLogger(__name__)
 
 # ack: acknowledge, res: resolve, al: timeline, snz: still on it, new / not: a message
 # held after a resolution made an alert or closed, md: voice and photos, nn: no note.
-ALERT_BUTTON_PATTERN = r"^(ack|res|al|snz|new|not|md|nn):"
+ALERT_BUTTON_PATTERN = r"^(ack|res|al|snz|new|not|md|nn|ans|phr):"
 # ASCII digits only: re's \d also matches '１' and '٣', which int() would read.
-_ALERT_BUTTON = re.compile(r"(ack|res|al|snz|new|not|md|nn):(\d{1,12})", re.ASCII)
+_ALERT_BUTTON = re.compile(
+    r"(ack|res|al|snz|new|not|md|nn|ans|phr):(\d{1,12})(?::(\d{1,2}))?", re.ASCII
+)
 
 
 def _alert_number(args: list[str], usage: str) -> int:
@@ -41,6 +43,18 @@ async def alerts(update: Update, context: NabatContext, actor: Person) -> None:
 async def alert(update: Update, context: NabatContext, actor: Person) -> None:
     number = _alert_number(context.args or [], "alert.usage_show")
     await context.services.alerts.actions.show_timeline(actor, number)
+
+
+@staff_only
+async def say(update: Update, context: NabatContext, actor: Person) -> None:
+    """`/say 12 Do not sign anything.`: words to the contact of alert 12, as written."""
+    msg = update.effective_message
+    raw = msg.text if msg is not None and msg.text else ""
+    parts = raw.split(maxsplit=2)
+    number = whole_number(parts[1].removeprefix("#")) if len(parts) > 1 else None
+    if number is None or len(parts) < 3:
+        raise InvalidInput("say.usage")
+    await context.services.alerts.answers.say(actor, number, parts[2])
 
 
 @staff_only
@@ -98,6 +112,11 @@ async def alert_button(update: Update, context: NabatContext) -> None:
                 await service.send_media(actor, number, group_chat=group)
             elif action == "nn":
                 await service.no_note(actor, number)
+            elif action == "ans":
+                await context.services.alerts.answers.menu(actor, number)
+            elif action == "phr" and match.group(3) is not None:
+                await context.services.alerts.answers.phrase(actor, number, int(match.group(3)))
+                answer = done
             else:
                 await service.show_timeline(actor, number, group_chat=group)
         except DomainError as err:

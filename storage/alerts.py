@@ -397,6 +397,16 @@ class AlertRepo:
         )
         return [self._page(r) for r in rows]
 
+    async def alert_of_message(self, q: Queryable, person_id: int, message_id: int) -> int | None:
+        """The alert whose page to `person_id` is the Telegram message `message_id`."""
+        row = await q.fetchone(
+            "SELECT alert_pages.alert_id FROM alert_pages JOIN outbox"
+            " ON outbox.id = alert_pages.outbox_id"
+            " WHERE alert_pages.person_id = ? AND outbox.message_id = ?",
+            (person_id, message_id),
+        )
+        return int(row[0]) if row else None
+
     async def page_for_outbox(self, q: Queryable, outbox_id: int) -> AlertPage | None:
         row = await q.fetchone("SELECT * FROM alert_pages WHERE outbox_id = ?", (outbox_id,))
         return self._page(row) if row else None

@@ -65,7 +65,9 @@ async def erase_person(
         (person_id, person_id),
     )
     shredded = await _shred_sent(tx, cipher, person_id, mention)
-    await tx.execute("UPDATE invitations SET name_enc = NULL WHERE used_by = ?", (person_id,))
+    await tx.execute(
+        "UPDATE invitations SET name_enc = NULL, lang_enc = NULL WHERE used_by = ?", (person_id,)
+    )
     rewritten = await _rewrite_json(tx, cipher, "audit_log", "detail_enc", "detail", mention)
     # In timelines, only the names nabat wrote: what people wrote (a contact's follow-up,
     # a lawyer's note) is kept as written, since it is the record of what happened.

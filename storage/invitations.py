@@ -42,6 +42,7 @@ class InvitationRepo:
         created_by: int | None,
         now: datetime,
         expires_at: datetime,
+        lang: str | None = None,
     ) -> tuple[str, Invitation]:
         token = new_token()
         inv_id = await tx.insert_new(
@@ -62,7 +63,15 @@ class InvitationRepo:
                     inv_id,
                 ),
             )
-        return token, Invitation(inv_id, role, name, created_by, now, expires_at, None, None)
+        if lang is not None:
+            await tx.execute(
+                "UPDATE invitations SET lang_enc = ? WHERE id = ?",
+                (
+                    self._cipher.encrypt(lang, table="invitations", column="lang", row_id=inv_id),
+                    inv_id,
+                ),
+            )
+        return token, Invitation(inv_id, role, name, created_by, now, expires_at, None, None, lang)
 
     async def find_by_token(self, q: Queryable, token: str) -> Invitation | None:
         row = await q.fetchone(
@@ -102,4 +111,9 @@ class InvitationRepo:
             expires_at=from_db_time(row["expires_at"]),
             used_at=from_db_time(row["used_at"]) if row["used_at"] else None,
             used_by=row["used_by"],
+            lang=self._cipher.decrypt_str(
+                row["lang_enc"], table="invitations", column="lang", row_id=row["id"]
+            )
+            if row["lang_enc"] is not None
+            else None,
         )

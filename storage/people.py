@@ -97,6 +97,10 @@ class PeopleRepo:
             )
         return changed == 1
 
+    async def set_lang(self, tx: Transaction, person_id: int, lang: str) -> None:
+        blob = self._cipher.encrypt(lang, table="people", column="lang", row_id=person_id)
+        await tx.execute("UPDATE people SET lang_enc = ? WHERE id = ?", (blob, person_id))
+
     async def set_tz(self, tx: Transaction, person_id: int, tz: str) -> None:
         blob = self._cipher.encrypt(tz, table="people", column="tz", row_id=person_id)
         await tx.execute("UPDATE people SET tz_enc = ? WHERE id = ?", (blob, person_id))

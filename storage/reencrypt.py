@@ -33,6 +33,7 @@ ENCRYPTED_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("checkins", "state_enc", "state"),
     ("checkins", "secrets_enc", "secrets"),
     ("checkin_events", "detail_enc", "detail"),
+    ("invitations", "lang_enc", "lang"),
 )
 
 

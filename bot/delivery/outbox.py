@@ -158,6 +158,11 @@ class Outbox:
 
     # -- writing work (inside a caller's transaction) ------------------------------------
 
+    @property
+    def contact_ttl(self) -> timedelta:
+        """How long a message to a contact stays in their chat (NABAT_CONTACT_REPLY_TTL)."""
+        return self._contact_ttl
+
     async def send(
         self,
         tx: Transaction,
@@ -281,10 +286,19 @@ class Outbox:
         lines: list[str],
         *,
         priority: Priority = Priority.NORMAL,
+        buttons: tuple[tuple[Button, ...], ...] = (),
     ) -> None:
-        """Lines of text, in as few messages as Telegram's length limit allows."""
-        for block in chunk_lines(lines):
-            await self.tell(tx, person, "text.block", priority=priority, text=block)
+        """Lines of text, in as few messages as Telegram's length limit allows; `buttons`
+        go under the last."""
+        blocks = chunk_lines(lines)
+        for n, block in enumerate(blocks, start=1):
+            notice = Notice(
+                "text.block",
+                {"text": block},
+                buttons=buttons if n == len(blocks) else (),
+                lang=person.lang,
+            )
+            await self.to_person(tx, person, notice, priority=priority)
 
     async def send_many(
         self,

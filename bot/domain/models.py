@@ -9,6 +9,9 @@ from typing import Any
 
 from bot.domain.limits import MAX_CALLBACK_DATA
 
+# The languages nabat speaks (bot/words/locale/); the first is the source language.
+LANGUAGES = ("en", "ru", "ko")
+
 
 class Role(enum.StrEnum):
     CONTACT = "contact"
@@ -55,6 +58,7 @@ class Invitation:
     expires_at: datetime
     used_at: datetime | None
     used_by: int | None
+    lang: str | None = None  # chosen by the coordinator; None: Telegram's, else the default
 
 
 class Priority(enum.IntEnum):
@@ -236,6 +240,8 @@ class EventKind(enum.StrEnum):
     DURESS = "duress"  # the contact answered with the duress PIN or word
     CANCEL_REFUSED = "cancel_refused"  # a cancel of an alert marked DURESS: ignored
     MISSED = "missed"  # a check-in was missed while this alert was open
+    PHRASE = "phrase"  # a phrasebook phrase sent to the contact
+    SAID = "said"  # free text sent to the contact
 
 
 @dataclass(frozen=True, slots=True)

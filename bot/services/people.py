@@ -17,9 +17,10 @@ from urllib.parse import quote
 from bot.delivery.outbox import Outbox
 from bot.domain.clock import Clock
 from bot.domain.errors import InvalidInput, NotAllowed, NotFound
-from bot.domain.models import Button, Invitation, Notice, Person, Role
+from bot.domain.models import LANGUAGES, Button, Invitation, Notice, Person, Role
 from bot.domain.parsing import quoted, whole_number
-from bot.words.catalogue import chunk_lines, text
+from bot.words.catalogue import chunk_lines, msg, text
+from bot.words.locales import language_of
 from storage.audit import AuditRepo
 from storage.db import Database, Transaction
 from storage.erasure import Eraser
@@ -29,7 +30,6 @@ from storage.people import PeopleRepo
 log = logging.getLogger(__name__)
 
 MAX_NAME = 64
-DEFAULT_LANG = "en"
 # Time zones offered as buttons to staff as they enrol (the rest are typed with /tz).
 ZONES_OFFERED = 8
 
@@ -101,6 +101,7 @@ class PeopleService:
         eraser: Eraser,
         bot_username: str,
         invite_ttl: timedelta,
+        default_lang: str = "en",
     ) -> None:
         self.db = db
         self.people = people
@@ -111,6 +112,7 @@ class PeopleService:
         self.eraser = eraser
         self.bot_username = bot_username
         self.invite_ttl = invite_ttl
+        self.default_lang = language_of(default_lang) or "en"
         # Called in the removal's transaction: what else must forget the person.
         self.on_removed: list[Callable[[Transaction, int], Awaitable[list[str]]]] = []
         # Called after a removal that changed a policy (the coverage check).
@@ -146,8 +148,10 @@ class PeopleService:
         *,
         ttl: timedelta | None = None,
         reply: bool = True,
+        lang: str | None = None,
     ) -> CreatedInvitation:
-        """Create an invitation. `actor` None means the shell (`nabat invite`)."""
+        """Create an invitation. `actor` None means the shell (`nabat invite`). `lang`:
+        the language the person will read (else their Telegram's, else the default)."""
         if actor is not None and not actor.has(Role.COORDINATOR):
             raise NotAllowed("error.not_allowed")
         name = clean_name(name)
@@ -161,6 +165,7 @@ class PeopleService:
                 created_by=actor.id if actor else None,
                 now=now,
                 expires_at=now + ttl,
+                lang=language_of(lang) or None,
             )
             await self.audit.record(
                 tx,
@@ -176,7 +181,7 @@ class PeopleService:
                     Notice(
                         "invite.created",
                         {
-                            "role": f"role.{role.value}",
+                            "role": msg(f"role.{role.value}"),
                             "named": f" ({name})" if name else "",
                             "expires": inv.expires_at.strftime("%Y-%m-%d %H:%M UTC"),
                             "link": self.link(token),
@@ -190,11 +195,15 @@ class PeopleService:
         return CreatedInvitation(token, self.link(token), inv)
 
     async def enrol(
-        self, *, token: str, telegram_id: int, telegram_name: str, lang: str | None = None
+        self,
+        *,
+        token: str,
+        telegram_id: int,
+        telegram_name: str,
+        telegram_lang: str | None = None,
     ) -> tuple[EnrolOutcome, Person | None]:
         """Use an invitation. Unknown, used and expired tokens are refused alike."""
         now = self.clock.now()
-        lang = DEFAULT_LANG  # one catalogue for now; Telegram's language_code is a hint only
         if not looks_like_token(token):
             return EnrolOutcome.REFUSED, None
         async with self.db.transaction() as tx:
@@ -218,7 +227,9 @@ class PeopleService:
                         tx,
                         existing,
                         Notice(
-                            "enrol.already", {"role": f"role.{inv.role.value}"}, lang=existing.lang
+                            "enrol.already",
+                            {"role": msg(f"role.{inv.role.value}")},
+                            lang=existing.lang,
                         ),
                     )
                     return EnrolOutcome.ALREADY, existing
@@ -229,7 +240,7 @@ class PeopleService:
                         existing,
                         Notice(
                             "enrol.role_conflict",
-                            {"role": f"role.{inv.role.value}"},
+                            {"role": msg(f"role.{inv.role.value}")},
                             lang=existing.lang,
                         ),
                     )
@@ -239,6 +250,8 @@ class PeopleService:
                 assert person is not None
             else:
                 name = inv.name or _telegram_name(telegram_name)
+                # The coordinator's choice, else Telegram's language if nabat has it.
+                lang = inv.lang or language_of(telegram_lang) or self.default_lang
                 person = await self.people.create(
                     tx, telegram_id=telegram_id, name=name, lang=lang, role=inv.role, now=now
                 )
@@ -307,6 +320,19 @@ class PeopleService:
                     ),
                 )
         return everyone
+
+    async def set_lang(self, person: Person, raw: str) -> None:
+        """`/lang ko`: the language this person reads nabat in, from now on."""
+        lang = language_of(raw.strip())
+        if not raw.strip():
+            raise InvalidInput("lang.usage", current=msg(f"lang.name.{person.lang}"))
+        if not lang or raw.strip().lower() not in LANGUAGES:
+            raise InvalidInput("lang.unknown", given=quoted(raw, 20))
+        async with self.db.transaction() as tx:
+            await self.people.set_lang(tx, person.id, lang)
+            await self._say(
+                tx, person, Notice("lang.set", {"language": msg(f"lang.name.{lang}")}, lang=lang)
+            )
 
     async def find(self, actor: Person, query: str) -> Person:
         """The one enrolled person `query` names: '#3', '3', or a unique name."""

@@ -7,9 +7,8 @@ gets any of these.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.domain.limits import fits, split_text
 from bot.domain.models import (
@@ -23,6 +22,7 @@ from bot.domain.models import (
     Policy,
 )
 from bot.words.catalogue import text
+from bot.words.locales import format_when, language_name
 from config.durations import format_duration
 
 # How much of the contact's message a page holds: room is left for the header, the
@@ -46,13 +46,9 @@ class GroupReader:
     tz: str = "UTC"
 
 
-def when(moment: datetime, person: Reader) -> str:
-    """A time in the reader's own zone (`/tz`), with the zone's abbreviation."""
-    try:
-        local = moment.astimezone(ZoneInfo(person.tz))
-    except (ZoneInfoNotFoundError, ValueError):
-        local = moment.astimezone(UTC)
-    return local.strftime("%Y-%m-%d %H:%M %Z")
+def when(moment: datetime, person: Reader, *, seconds: bool = False) -> str:
+    """A time in the reader's own zone (`/tz`) and language, with the zone's abbreviation."""
+    return format_when(moment, person.tz, person.lang, seconds=seconds)
 
 
 def ago(delta: timedelta) -> str:
@@ -82,7 +78,14 @@ def continuations(alert: Alert, reader: Reader) -> list[str]:
     ]
 
 
-def page_body(alert: Alert, contact_name: str, reader: Reader, policy: Policy | None) -> str:
+def page_body(
+    alert: Alert,
+    contact_name: str,
+    reader: Reader,
+    policy: Policy | None,
+    *,
+    reads: str | None = None,
+) -> str:
     """A page's text. The contact's message is cut at PAGE_TEXT characters (the rest is in
     `continuations`), so that the page, and every later edit of it that adds who
     acknowledged or resolved it and a note, stays inside Telegram's 4096 characters."""
@@ -92,6 +95,9 @@ def page_body(alert: Alert, contact_name: str, reader: Reader, policy: Policy | 
         text("page.header", lang, kind=text(f"kind.{alert.kind.value}", lang), id=alert.id),
         text("page.from", lang, name=contact_name),
     ]
+    if reads:
+        # Which language an answer to the contact must be in (the phrasebook sends it so).
+        lines.append(text("page.reads", lang, language=language_name(reads, lang)))
     if alert.kind is AlertKind.DURESS:
         lines.append(text("page.duress", lang))
     if alert.detail is not None and "cycle" in alert.detail:
@@ -151,11 +157,12 @@ def page_text(
     *,
     unanswered: bool = False,
     held_by: tuple[str, datetime] | None = None,
+    reads: str | None = None,
 ) -> str:
     """A page as it is first sent: UNANSWERED over it when everyone is paged, who had
     acknowledged it (and when) when escalation resumed after them, and how to act."""
     lang = reader.lang
-    body = page_body(alert, contact_name, reader, policy)
+    body = page_body(alert, contact_name, reader, policy, reads=reads)
     if unanswered:
         body = text("page.unanswered", lang) + "\n\n" + body
     if held_by is not None:
@@ -165,11 +172,17 @@ def page_text(
 
 
 def reminder_text(
-    alert: Alert, contact_name: str, reader: Reader, held_for: timedelta, timeout: timedelta
+    alert: Alert,
+    contact_name: str,
+    reader: Reader,
+    held_for: timedelta,
+    timeout: timedelta,
+    *,
+    reads: str | None = None,
 ) -> str:
     """The reminder to whoever acknowledged an alert and has not resolved it in time."""
     reminder = text("page.reminder", reader.lang, ago=ago(held_for), timeout=ago(timeout))
-    return reminder + "\n\n" + page_body(alert, contact_name, reader, None)
+    return reminder + "\n\n" + page_body(alert, contact_name, reader, None, reads=reads)
 
 
 def page_after(
@@ -180,19 +193,21 @@ def page_after(
     at: datetime,
     note: str | None = None,
     closed: str | None = None,
+    *,
+    reads: str | None = None,
 ) -> str:
     """A page edited once someone acted on it: the page, then who acknowledged it, or who
     resolved (or closed) it and their note, if one was given (`note` not None)."""
     if closed is not None:
         # Closed by the contact: checked in, or cancelled with their PIN.
         status = text(closed, reader.lang, time=when(at, reader))
-        return f"{page_body(alert, contact_name, reader, None)}\n\n{status}"
+        return f"{page_body(alert, contact_name, reader, None, reads=reads)}\n\n{status}"
     if alert.state is AlertState.ACKNOWLEDGED:
         key = "page.acked"
     else:
         key = "page.resolved" if note is None else "page.resolved_note"
     status = text(key, reader.lang, name=by, time=when(at, reader), note=note or "")
-    return f"{page_body(alert, contact_name, reader, None)}\n\n{status}"
+    return f"{page_body(alert, contact_name, reader, None, reads=reads)}\n\n{status}"
 
 
 def open_alerts(rows: list[tuple[Alert, str, str | None]], reader: Person) -> list[str]:
@@ -251,6 +266,8 @@ _EVENT_KEYS: dict[EventKind, str] = {
     EventKind.DURESS: "timeline.duress",
     EventKind.CANCEL_REFUSED: "timeline.cancel_refused",
     EventKind.MISSED: "timeline.missed",
+    EventKind.PHRASE: "timeline.phrase",
+    EventKind.SAID: "timeline.said",
 }
 
 MEDIA = ("voice", "photo")
@@ -318,6 +335,8 @@ def timeline(
     events: list[AlertEvent],
     pages: list[tuple[AlertPage, str]],
     reader: Person,
+    *,
+    reads: str | None = None,
 ) -> str:
     lang = reader.lang
     lines = [
@@ -330,6 +349,8 @@ def timeline(
             state=state_label(alert, acker, lang),
         ),
     ]
+    if reads:
+        lines.append(text("page.reads", lang, language=language_name(reads, lang)))
     for event in events:
         key = _EVENT_KEYS.get(event.kind)
         if key is None:
@@ -346,7 +367,7 @@ def timeline(
             params["names"] = ", ".join(params["names"])
         params.setdefault("name", "?")
         params.setdefault("step", "?")
-        lines.append(f"{when(event.at, reader)}  {text(key, lang, **params)}")
+        lines.append(f"{when(event.at, reader, seconds=True)}  {text(key, lang, **params)}")
     if pages:
         lines.append("")
         lines.append(text("timeline.pages", lang))

@@ -1,24 +1,23 @@
-"""The message catalogue: every word nabat says to a Telegram user, wrapped for gettext.
+"""The message catalogue: every word nabat says to a Telegram user, by key, in English.
 
-Strings are English msgids marked with N_() so `pybabel extract -k N_` or `xgettext -k N_`
-finds them; a translation is a `bot/words/locale/<lang>/LC_MESSAGES/nabat.mo` file, not
-code.
-Contacts' strings stay short and neutral: their phone may be read by someone else.
+Translations are gettext catalogues (bot/words/locales.py): each key is a message's
+context, its English the msgid; `python -m bot.words.pot` writes the template and merges
+it into ko, ru and en. Contacts' strings (CONTACT_KEYS) stay short and neutral in every
+language: their phone may be read by someone else.
+
+Catalogue keys and what people wrote are different types: a Notice's parameters are
+shown as given, except a `msg("key")` value, which is a catalogue message in turn. A
+follow-up or a name that happens to equal a key is never translated.
 """
 
 from __future__ import annotations
 
-import gettext
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from bot.domain.limits import BLOCK, length, split_text
 from bot.domain.models import Notice
-
-LOCALE_DIR = Path(__file__).parent / "locale"
-DOMAIN = "nabat"
+from bot.words.locales import translated
 
 
 def N_(text: str) -> str:
@@ -102,8 +101,9 @@ CATALOGUE: dict[str, str] = {
     ),
     "invite.named": N_(" ({name})"),
     "invite.usage": N_(
-        "Usage: /invite <role> [name], where role is contact, responder or coordinator. "
-        "Example: /invite responder Anna"
+        "Usage: /invite <role> [name] [language], where role is contact, responder or "
+        "coordinator, and language en, ru or ko (else their Telegram's, if nabat has it). "
+        "Example: /invite contact K-17 ko"
     ),
     "invite.bad_role": N_(
         "'{given}' is not a role. Use contact, responder or coordinator. "
@@ -670,6 +670,45 @@ CATALOGUE: dict[str, str] = {
         "the contact cancelled it, but it is marked DURESS: it stays open"
     ),
     "timeline.missed": N_("the contact missed a check-in"),
+    # Languages.
+    "lang.usage": N_(
+        "Usage: /lang <language>: en (English), ru (Russian), ko (Korean). Now: {current}."
+    ),
+    "lang.set": N_("Done: {language}."),
+    # Each language's name in its own script, so a reader finds theirs in any language.
+    "lang.name.en": "English",
+    "lang.name.ru": "Русский",
+    "lang.name.ko": "한국어",
+    "lang.unknown": N_("There is no language {given}. Choose en, ru or ko."),
+    "page.reads": N_("Reads: {language}"),
+    # Answering the contact: the phrasebook (the organisation may reword it, see
+    # NABAT_PHRASEBOOK) and free text. What reaches the contact names no one.
+    "phrase.do_not_sign": N_("Do not sign anything."),
+    "phrase.lawyer_interpreter": N_("Say that you want a lawyer and an interpreter."),
+    "phrase.stay": N_("Stay where you are if you can."),
+    "phrase.location": N_("Share your location if you can."),
+    "phrase.lawyer_coming": N_("A lawyer is on the way."),
+    "phrase.write": N_("Write when you can."),
+    "button.answer": N_("Answer the contact"),
+    "phrase.menu": N_(
+        "Alert #{id}: what should {name} read? It reaches them in {language}, names no one, "
+        "and leaves their chat after {ttl}. Or send your own words: /say {id} <text>, or "
+        "reply to the page."
+    ),
+    "phrase.sent": N_("Sent to {name} (alert #{id}), in {language}:\n{text}"),
+    "say.usage": N_("Usage: /say <alert number> <text>, e.g. /say 12 Do not sign anything."),
+    "say.not_holder": N_(
+        "Only whoever acknowledged alert #{id}, or a coordinator, can answer the contact. "
+        "Acknowledge it first."
+    ),
+    "say.closed": N_("Alert #{id} is resolved: nothing was sent."),
+    "say.duress": N_(
+        "Alert #{id} is DURESS: whoever holds the phone would see anything sent. Nothing was sent."
+    ),
+    "say.no_contact": N_("Alert #{id} has no contact to answer."),
+    "say.too_long": N_("That is too long for the contact's screen: at most {max} characters."),
+    "timeline.phrase": N_("{name} sent the contact: {text}"),
+    "timeline.said": N_("{name} wrote to the contact: {text}"),
     "error.not_allowed": N_("You can't do that."),
     "error.internal": N_("Something went wrong on our side. Please try again."),
 }
@@ -703,23 +742,87 @@ def chunk_lines(lines: list[str], limit: int = BLOCK) -> list[str]:
     return blocks
 
 
-@lru_cache(maxsize=16)
-def _translation(lang: str) -> gettext.NullTranslations:
-    return gettext.translation(DOMAIN, LOCALE_DIR, languages=[lang, "en"], fallback=True)
+# Shown as written in every language (a frame for text already rendered, a language's own
+# name): not in the translation template.
+UNTRANSLATED = frozenset(
+    {"text.block", "button.raw", "lang.name.en", "lang.name.ru", "lang.name.ko"}
+)
+
+# What a contact's chat shows (their phone may be read by someone else): translators are
+# told, and tests/unit/test_translations.py keeps these free of tell-tale words.
+CONTACT_KEYS = frozenset(
+    {
+        "neutral",
+        "welcome.contact",
+        "help.contact",
+        "contact.received",
+        "contact.on_it",
+        "contact.hint",
+        "lang.usage",
+        "lang.set",
+        "lang.name.en",
+        "lang.name.ru",
+        "lang.name.ko",
+        "lang.unknown",
+        *(
+            k
+            for k in CATALOGUE
+            if k.startswith("phrase.") and k != "phrase.menu" and k != "phrase.sent"
+        ),
+        *(
+            k
+            for k in CATALOGUE
+            if k.startswith("checkin.")
+            and k.split(".")[1]
+            in {
+                "reminder",
+                "done",
+                "done_set_pin",
+                "set_pin",
+                "ask_pin",
+                "wrong_pin",
+                "trip_set",
+                "trip_limit",
+                "trip_usage",
+                "cancelled",
+                "nothing",
+                "cancel_needs_pin",
+                "pin_usage",
+                "pin_first",
+                "pin_second",
+                "pin_mismatch",
+                "word_usage",
+                "saved",
+            }
+        ),
+        "button.checkin_ok",
+    }
+)
+
+
+def msg(key: str) -> dict[str, str]:
+    """A parameter that is itself a catalogue message ({"role": msg("role.contact")}),
+    translated for the reader. A plain string parameter is shown exactly as it is."""
+    if key not in CATALOGUE:
+        raise KeyError(key)
+    return {"msg": key}
+
+
+def _param(value: Any, lang: str) -> Any:
+    if isinstance(value, dict) and value.keys() == {"msg"} and value["msg"] in CATALOGUE:
+        return text(value["msg"], lang)
+    return value
 
 
 def text(key: str, lang: str = "en", **params: Any) -> str:
     """The catalogue string `key` in `lang` (English if untranslated), formatted."""
-    msgid = CATALOGUE[key]
-    return _translation(lang).gettext(msgid).format(**params)
+    english = CATALOGUE[key]
+    shown = english if key in UNTRANSLATED else translated(key, english, lang)
+    return shown.format(**{k: _param(v, lang) for k, v in params.items()})
 
 
 def render(notice: Notice) -> Rendered:
-    # Parameters whose value is a catalogue key are translated too ("role": "role.contact").
-    params = {
-        k: text(v, notice.lang) if isinstance(v, str) and v in CATALOGUE else v
-        for k, v in notice.params.items()
-    }
+    params = dict(notice.params)
     buttons = tuple(
         tuple((text(b.key, notice.lang, **b.params), b.data) for b in row) for row in notice.buttons
     )

@@ -76,7 +76,9 @@ async def test_acknowledging_stops_every_later_page_and_tells_everyone(
     for responder in (anna, boris):
         page = responder.visible[-1]
         assert f"Acknowledged by {RESPONDERS[0][1]}" in str(page.text)
-        assert [label for label, _ in page.buttons] == ["Resolve"]
+    # Whoever acknowledged can also answer the contact from their page.
+    assert [label for label, _ in anna.visible[-1].buttons] == ["Resolve", "Answer the contact"]
+    assert [label for label, _ in boris.visible[-1].buttons] == ["Resolve"]
     assert texts(contact) == ["Received.", "Someone is on it."]
     assert anna.callback_answers[-1].get("text") == "Done."
     await harness.advance(4 * STEP)

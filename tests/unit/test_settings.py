@@ -67,7 +67,7 @@ def test_every_setting_is_read_from_the_environment(tmp_path):
         NABAT_DELETE_CONTACT_MESSAGES="no",
         NABAT_PANIC_ON_TEXT="0",
         NABAT_RESOLVED_GRACE="3h",
-        NABAT_LANGUAGE="pt-br",
+        NABAT_LANGUAGE="ru-RU",
     )
     assert settings.telegram_api_url == "http://127.0.0.1:8081/bot"
     assert settings.data_dir == tmp_path / "data"
@@ -81,7 +81,7 @@ def test_every_setting_is_read_from_the_environment(tmp_path):
     assert settings.delete_contact_messages is False
     assert settings.panic_on_plain_text is False
     assert settings.resolved_grace == timedelta(hours=3)
-    assert settings.language == "pt_BR"
+    assert settings.language == "ru"
 
 
 def test_the_key_ring_json_can_come_from_nabat_keys():
@@ -197,6 +197,7 @@ def test_a_bad_api_url_does_not_echo_credentials_in_it():
         ("NABAT_BOT_USERNAME", "nabat_alarm", "does not end in 'bot'"),
         ("NABAT_LANGUAGE", "english", "like en, ru"),
         ("NABAT_LANGUAGE", "pt_BRA", "language tag"),
+        ("NABAT_LANGUAGE", "pt-BR", "does not speak; expected one of en, ru, ko"),
     ],
 )
 def test_a_bad_value_names_the_setting_and_what_is_expected(name, value, complaint):

@@ -11,6 +11,7 @@ One facade (`AlertService`) builds the parts, each reached by name
 - actions.py: what responders and coordinators do: acknowledge, resolve, notes, snooze,
   held messages, media, lists and timelines.
 - outcomes.py: delivery outcomes from the outbox: delivered, refused, blocked the bot.
+- answers.py: answering the contact: a phrase by button, or free text (/say).
 - checkin_hooks.py: what check-ins ask: missed-check-in and duress alerts, closing one
   when the contact checks in, cancelling one with the PIN.
 """
@@ -23,12 +24,14 @@ from datetime import timedelta
 from bot.delivery.outbox import Outbox
 from bot.domain.clock import Clock
 from bot.services.alerts.actions import Actions
+from bot.services.alerts.answers import Answers
 from bot.services.alerts.checkin_hooks import CheckinHooks
 from bot.services.alerts.context import AlertContext
 from bot.services.alerts.escalation import Escalation
 from bot.services.alerts.intake import ContactMessage, Incoming, Intake
 from bot.services.alerts.outcomes import Outcomes
 from bot.services.alerts.paging import Pager
+from bot.words.phrases import Phrasebook
 from storage.alerts import AlertRepo
 from storage.db import Database
 from storage.drafts import DraftRepo
@@ -57,6 +60,7 @@ class AlertService:
         delete_contact_messages: bool,
         panic_on_plain_text: bool,
         resolved_grace: timedelta = timedelta(hours=1),
+        phrasebook: Phrasebook | None = None,
     ) -> None:
         self.context = AlertContext(
             db=db,
@@ -78,6 +82,7 @@ class AlertService:
         self.actions = Actions(self.context)
         self.outcomes = Outcomes(self.context)
         self.checkins = CheckinHooks(self.context, self.escalation)
+        self.answers = Answers(self.context, self.actions, phrasebook or Phrasebook())
         outbox.on_delivered.append(self.outcomes.delivered)
         outbox.on_failure.append(self.outcomes.failed)
 

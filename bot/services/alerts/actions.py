@@ -341,8 +341,17 @@ class Actions:
                 events,
                 pages,
                 actor,
+                reads=await ctx.contact_lang(tx, alert),
             )
-            await ctx.outbox.tell_lines(tx, actor, body.split("\n"))
+            # Whoever holds it, or a coordinator, can answer the contact from here too.
+            may_answer = (
+                alert.state is not AlertState.RESOLVED
+                and alert.contact_id is not None
+                and alert.kind is not AlertKind.DURESS
+                and (alert.ack_by == actor.id or actor.has(Role.COORDINATOR))
+            )
+            buttons = ((Button("button.answer", f"ans:{alert.id}"),),) if may_answer else ()
+            await ctx.outbox.tell_lines(tx, actor, body.split("\n"), buttons=buttons)
             media = alert_text.media_of(events)
             if media:
                 await ctx.outbox.send(

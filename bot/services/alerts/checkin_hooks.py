@@ -198,6 +198,7 @@ class CheckinHooks:
             await ctx.edit_pages(tx, alert, await ctx.name_of(tx, alert.ack_by), alert.ack_at)
             return
         contact_name = await ctx.contact_name(tx, alert)
+        reads = await ctx.contact_lang(tx, alert)
         policy = await ctx.policy_of(tx, alert)
         buttons = page_buttons(alert)
         for page in await ctx.alerts.pages(tx, alert.id):
@@ -206,7 +207,7 @@ class CheckinHooks:
             person = await ctx.people.get(tx, page.person_id)
             if person is None:
                 continue
-            shown = alert_text.page_text(alert, contact_name, person, policy)
+            shown = alert_text.page_text(alert, contact_name, person, policy, reads=reads)
             await ctx.outbox.edit(
                 tx,
                 person.chat_id,

@@ -102,6 +102,7 @@ class AlertContext:
         """Every page of `alert` that went out now says who acknowledged or resolved it
         (bot/words/alert_text.py, page_after); an acknowledged one keeps a Resolve button."""
         contact_name = await self.contact_name(tx, alert)
+        reads = await self.contact_lang(tx, alert)
         groups = {g.id: g for g in await self.groups.all(tx)}
         buttons: Buttons = (
             ((Button("button.resolve", f"res:{alert.id}"),),)
@@ -121,11 +122,20 @@ class AlertContext:
                 reader, chat_id, owner = GroupReader(), groups[page.group_id].chat_id, None
             else:
                 continue
-            shown = alert_text.page_after(alert, contact_name, reader, by, at, note, closed)
+            shown = alert_text.page_after(
+                alert, contact_name, reader, by, at, note, closed, reads=reads
+            )
+            shown_buttons = buttons
+            if buttons and owner is not None and owner == alert.ack_by and alert.contact_id:
+                # Whoever holds it can answer the contact from their page.
+                shown_buttons = (
+                    (*buttons[0], Button("button.answer", f"ans:{alert.id}")),
+                    *buttons[1:],
+                )
             await self.outbox.edit(
                 tx,
                 chat_id,
-                block(shown, reader, buttons),
+                block(shown, reader, shown_buttons),
                 ref_id=page.outbox_id,
                 priority=Priority.ESCALATION,
                 person_id=owner,
@@ -140,6 +150,13 @@ class AlertContext:
 
     async def contact_name(self, tx: Transaction, alert: Alert) -> str:
         return await self.name_of(tx, alert.contact_id)
+
+    async def contact_lang(self, tx: Transaction, alert: Alert) -> str | None:
+        """The language the alert's contact reads (pages and timelines say it)."""
+        if alert.contact_id is None:
+            return None
+        person = await self.people.get(tx, alert.contact_id)
+        return person.lang if person else None
 
     async def name_of(self, tx: Transaction, person_id: int | None) -> str:
         if person_id is None:

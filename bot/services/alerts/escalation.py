@@ -135,6 +135,7 @@ class Escalation:
             acker,
             now - (alert.ack_at or now),
             again_at - now,
+            reads=await ctx.contact_lang(tx, alert),
         )
         buttons = (
             (

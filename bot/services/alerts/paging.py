@@ -54,6 +54,7 @@ class Pager:
         who had acknowledged it and when, when escalation resumes after them."""
         ctx = self.ctx
         contact_name = await ctx.contact_name(tx, alert)
+        reads = await ctx.contact_lang(tx, alert)
         groups = groups or []
         readers: list[alert_text.Reader] = [*targets, *(GroupReader() for _ in groups)]
         chats = [p.chat_id for p in targets] + [g.chat_id for g in groups]
@@ -68,6 +69,7 @@ class Pager:
                 policy,
                 unanswered=event is EventKind.UNANSWERED,
                 held_by=held_by,
+                reads=reads,
             )
             sends.append((chat_id, block(shown, reader, buttons), owner))
         rows = await ctx.outbox.send_many(tx, sends, priority=priority, about_id=alert.contact_id)
