@@ -45,7 +45,10 @@ def test_translations_keep_the_placeholders_of_the_english(lang: str) -> None:
     differ = [
         (m.context, sorted(placeholders(m.id)), sorted(placeholders(m.string)))
         for m in cat
-        if m.id and m.string and placeholders(m.id) != placeholders(m.string)
+        if isinstance(m.id, str)
+        and isinstance(m.string, str)
+        and m.id
+        and placeholders(m.id) != placeholders(m.string)
     ]
     assert differ == []
     # And Babel's own checkers (format flags, plural forms) find nothing either.
