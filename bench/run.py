@@ -1,6 +1,6 @@
 """nabat benchmarks: the real Application against the Bot API emulator on loopback.
 
-    python -m bench.run [P1 P2 P3 P5] [--latency 0.08] [--json results.json]
+    python -m bench.run [P1 P2 P3 P4 P5] [--latency 0.08] [--json results.json]
 
 Each scenario prints its figures; BENCHMARKS.md records them with the machine and date.
 These are measurements, not tests: nothing here asserts a time.
@@ -19,21 +19,25 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from datetime import time as dt_time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from telegram import Bot
 
 from bot.__main__ import load_keys, main
 from bot.app import ALLOWED_UPDATES, build_application
+from bot.domain.checkin import Kind, Schedule, Watch
 from bot.domain.clock import SystemClock
 from bot.domain.models import Role
 from bot.wiring import Services
 from config import Settings, load_settings
 from handlers.context import NabatApp
 from storage.db import to_db_time
-from tests.support.seed import seed_people
+from tests.support.seed import seed_people, seed_watches
 from tests.telegram_emulator import Emulator
 
 TOKEN = "123456:BENCH-token-abcdefghijklmnopqrstuvwxyz"  # noqa: S105 - the emulator's
@@ -354,10 +358,162 @@ async def p5(latency: float, alerts: int = 500) -> dict[str, Any]:
     }
 
 
+def proc_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process, all its threads (/proc/<pid>/stat)."""
+    # Fields after the command name, which may hold spaces: utime and stime are 14 and 15.
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def proc_mem_mb(pid: int, field: str = "VmRSS") -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    raise LookupError(field)
+
+
+async def idle_window(pid: int, seconds: float) -> tuple[float, float]:
+    """CPU % of one core over `seconds`, and the largest RSS (MB) sampled each second."""
+    cpu0, t0 = proc_cpu_s(pid), time.monotonic()
+    rss = proc_mem_mb(pid)
+    while time.monotonic() - t0 < seconds:
+        await asyncio.sleep(min(1.0, seconds - (time.monotonic() - t0)))
+        rss = max(rss, proc_mem_mb(pid))
+    cpu = (proc_cpu_s(pid) - cpu0) / (time.monotonic() - t0) * 100
+    return cpu, rss
+
+
+def rate_bound(due: list[datetime], rate: float) -> float:
+    """Seconds from the earliest due time until the last message can have left when no
+    more than `rate` leave a second and none before its due time."""
+    ordered = sorted(due)
+    # The k-th cannot leave before its due time, and it and all after it take 1/rate each.
+    return max(
+        (d - ordered[0]).total_seconds() + (len(ordered) - k) / rate for k, d in enumerate(ordered)
+    )
+
+
+async def p4(
+    latency: float, contacts: int = 10_000, due: int = 1_000, idle_s: float = 30.0
+) -> dict[str, Any]:
+    """10 000 check-in schedules, 1 000 due in one minute: idle CPU and RSS of the bot
+    process before and after, and when the last of the 1 000 reminders went out."""
+    zones = ("UTC", "Europe/Kyiv")
+    grace, every = timedelta(hours=1), timedelta(hours=12)
+    with tempfile.TemporaryDirectory() as tmp:
+        w = World(Path(tmp), latency)
+        seeding = time.monotonic()
+        await w.setup(responders=0, contacts=contacts)
+        assert w.settings is not None
+        rate = w.settings.rate_global
+        now = datetime.now(UTC)
+        # The deadline: a whole minute (daily times are whole minutes) far enough ahead for
+        # the bot to start and sit idle for `idle_s` first.
+        at = now + timedelta(seconds=idle_s + 45)
+        deadline = at.replace(second=0, microsecond=0) + timedelta(minutes=1)
+        step = 2 * contacts // due  # in each run of `step` contacts, one of each kind
+        watches: list[tuple[int, Watch]] = []
+        due_at: dict[int, datetime] = {}
+        for i, user in enumerate(w.contacts):
+            tz = zones[(i // 2) % 2]
+            falls_due = i % step in (0, step // 2 + 1)
+            if i % 2 == 0:  # interval, due every 12 h from now: hours away
+                schedule = Schedule(Kind.INTERVAL, grace=grace, every=every)
+                watch = Watch(tz).scheduled(schedule, now)
+                if falls_due:
+                    # Spread over the deadline's first 10 s, like check-ins made at about
+                    # the same time 12 h ago.
+                    offset = timedelta(seconds=10 * (i // step) / (due // 2))
+                    watch = replace(watch, next_due_at=deadline + offset)
+            else:  # daily at two local times 12 h apart: the deadline, or hours away
+                first = deadline if falls_due else now + timedelta(hours=2 + i % 8)
+                local = first.astimezone(ZoneInfo(tz)).time().replace(second=0, microsecond=0)
+                other = time_of_day(local, hours=12)
+                schedule = Schedule(Kind.DAILY, grace=grace, times=tuple(sorted((local, other))))
+                watch = Watch(tz).scheduled(schedule, now)
+            assert watch.next_due_at is not None
+            if falls_due:
+                due_at[user.id] = watch.next_due_at
+            else:
+                assert watch.next_due_at > now + timedelta(hours=1)
+            watches.append((user.id, watch))
+        assert len(due_at) == due and min(due_at.values()) == deadline
+        await seed_watches(w.settings, watches)
+        seeded = time.monotonic() - seeding
+        await w.start_process()
+        assert w.proc is not None
+        pid = w.proc.pid
+        due_chats = set(due_at)
+        others = {u.id for u in w.contacts} - due_chats
+        try:
+            await asyncio.sleep(10)  # past the start's own work
+            window = min(idle_s, (deadline - datetime.now(UTC)).total_seconds() - 5)
+            idle_cpu, idle_rss = await idle_window(pid, window)
+            await asyncio.sleep(max(0.0, (deadline - datetime.now(UTC)).total_seconds()))
+            cpu_at_deadline = proc_cpu_s(pid)
+            await w.emu.wait_for(
+                lambda: len({c.params["chat_id"] for c in reminders(w.emu, due_chats)}) >= due,
+                timeout=600,
+            )
+            busy_cpu = proc_cpu_s(pid) - cpu_at_deadline
+            sent = reminders(w.emu, due_chats)
+            firsts: dict[int, datetime] = {}
+            for c in sent:
+                firsts.setdefault(c.params["chat_id"], c.at)
+            last = max(firsts.values())
+            busy_s = (last - deadline).total_seconds()
+            await asyncio.sleep(5)
+            after_cpu, after_rss = await idle_window(pid, idle_s)
+            peak_rss = proc_mem_mb(pid, "VmHWM")
+            calls = w.emu.calls
+            strays = reminders(w.emu, others)
+            flood = sum(1 for c in calls if c.status == 429)
+        finally:
+            await w.stop()
+    lateness = (last - deadline).total_seconds()
+    # due / rate here: the spread of due times is shorter than the queue they make.
+    bound = rate_bound(list(due_at.values()), rate)
+    return {
+        "contacts": contacts,
+        "due": due,
+        "seed_s": round(seeded, 1),
+        "idle_window_s": round(window, 1),
+        "idle_cpu_pct": round(idle_cpu, 2),
+        "idle_rss_mb": round(idle_rss, 1),
+        "idle_after_cpu_pct": round(after_cpu, 2),
+        "idle_after_rss_mb": round(after_rss, 1),
+        "peak_rss_mb": round(peak_rss, 1),
+        "first_reminder_s": round((min(firsts.values()) - deadline).total_seconds(), 2),
+        "last_reminder_s": round(lateness, 2),
+        "bound_s": round(bound, 2),
+        "ratio_to_bound": round(lateness / bound, 3),
+        "busy_cpu_pct": round(busy_cpu / busy_s * 100, 1),
+        "reminders": len(sent),
+        "doubled": len(sent) - len(firsts),
+        "to_others": len(strays),
+        "http_429": flood,
+        "latency_s": latency,
+    }
+
+
+def time_of_day(t: dt_time, *, hours: int) -> dt_time:
+    minutes = (t.hour * 60 + t.minute + hours * 60) % (24 * 60)
+    return dt_time(minutes // 60, minutes % 60)
+
+
+def reminders(emu: Emulator, chats: set[int]) -> list[Any]:
+    return [
+        c
+        for c in emu.calls
+        if c.method == "sendMessage" and c.ok and c.params.get("chat_id") in chats
+    ]
+
+
 SCENARIOS: dict[str, Callable[[float], Awaitable[dict[str, Any]]]] = {
     "P1": p1,
     "P2": p2,
     "P3": p3,
+    "P4": p4,
     "P5": p5,
 }
 

@@ -50,6 +50,10 @@ def load_phrasebook(path: Path) -> tuple[Phrase, ...]:
     if unknown:
         raise ValueError(f"{path}: unknown table {unknown[0]!r}; expected [[phrase]] tables")
     tables = data.get("phrase")
+    if isinstance(tables, dict):
+        raise ValueError(
+            f"{path}: write each phrase as [[phrase]], not [phrase]: expected [[phrase]] tables"
+        )
     if not isinstance(tables, list) or not tables:
         raise ValueError(f"{path}: no phrases; write each as a [[phrase]] table")
     if len(tables) > MAX_PHRASES:

@@ -53,6 +53,7 @@ CATALOGUE: dict[str, str] = {
         "/pin - set your codes\n"
         "/word <word> - set your word\n"
         "/cancel - take back a call for help (with your code)\n"
+        "/lang <en|ru|ko> - your language\n"
         "/help - this list"
     ),
     "help.responder": N_(
@@ -67,6 +68,9 @@ CATALOGUE: dict[str, str] = {
         "/swap cancel <n> - take back an offer nobody has taken\n"
         "/tz <zone> - your time zone, e.g. /tz Europe/Moscow\n"
         "/remind <time> - how long before a shift you are reminded (default 60m)\n"
+        "/say <n> <text> - write to the contact of alert n you acknowledged "
+        "(or reply to its page)\n"
+        "/lang <en|ru|ko> - your language\n"
         "/help - this list"
     ),
     "help.coordinator": N_(
@@ -90,6 +94,8 @@ CATALOGUE: dict[str, str] = {
         "/checkins - every contact's check-ins: state, last, next\n"
         "/pause <contact> <until or 3d | off> - no check-ins for a while\n"
         "/trip <contact> <2h> - set or move a contact's trip timer\n"
+        "/say <n> <text> - write to the contact of alert n\n"
+        "/lang <en|ru|ko> - your language\n"
         "/help - this list"
     ),
     "help.unknown_command": N_("I don't know that command. Send /help to see what you can do."),
