@@ -15,6 +15,7 @@ from bot.domain.errors import DomainError
 from bot.domain.models import Notice, Person, Role
 from bot.services.people import EnrolOutcome
 from bot.words.catalogue import text
+from bot.words.locales import language_of
 from handlers.context import NabatContext
 
 log = logging.getLogger(__name__)
@@ -123,7 +124,8 @@ async def gate(update: Update, context: NabatContext) -> None:
             await services.people.reachable_again(context.person)
         return
     token = start_token(update)
-    verdict = await services.gate.stranger(user.id, wants_enrolment=token is not None)
+    lang = language_of(user.language_code) or services.settings.language
+    verdict = await services.gate.stranger(user.id, wants_enrolment=token is not None, lang=lang)
     if not verdict.proceed:
         await answer_quietly(update)
         raise ApplicationHandlerStop
@@ -153,7 +155,9 @@ async def start(update: Update, context: NabatContext) -> None:
     if outcome is EnrolOutcome.ENROLLED and context.person is None:
         await services.gate.enrolled(user.id)
     elif outcome is EnrolOutcome.REFUSED and person is None and context.stranger_may_reply:
-        await services.gate.neutral(user.id)
+        await services.gate.neutral(
+            user.id, language_of(user.language_code) or services.settings.language
+        )
 
 
 @replying

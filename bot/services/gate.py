@@ -59,7 +59,9 @@ class GateService:
             log.info("update %d seen before: ignored", update_id)
         return fresh
 
-    async def stranger(self, telegram_id: int, *, wants_enrolment: bool) -> StrangerVerdict:
+    async def stranger(
+        self, telegram_id: int, *, wants_enrolment: bool, lang: str = "en"
+    ) -> StrangerVerdict:
         """Count a stranger's update and decide what it gets.
 
         A plain message gets the neutral line (once a day at most, or never if the
@@ -84,12 +86,13 @@ class GateService:
             if wants_enrolment:
                 return StrangerVerdict(proceed=True, may_reply=may_reply)
             if may_reply:
-                await self._outbox.send(tx, telegram_id, Notice("neutral"))
+                await self._outbox.send(tx, telegram_id, Notice("neutral", lang=lang))
         return StrangerVerdict(proceed=False, may_reply=False)
 
-    async def neutral(self, telegram_id: int) -> None:
+    async def neutral(self, telegram_id: int, lang: str = "en") -> None:
+        """The one line a stranger gets, in their Telegram's language if nabat has it."""
         async with self._db.transaction() as tx:
-            await self._outbox.send(tx, telegram_id, Notice("neutral"))
+            await self._outbox.send(tx, telegram_id, Notice("neutral", lang=lang))
 
     async def enrolled(self, telegram_id: int) -> None:
         """A stranger became a person: forget that they were ever counted."""
