@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
-from babel.messages.pofile import write_po
+from babel.messages.pofile import read_po, write_po
 
 from bot.domain.models import LANGUAGES
 from bot.words.catalogue import CATALOGUE, CONTACT_KEYS, UNTRANSLATED
@@ -82,12 +82,22 @@ def rendered() -> dict[str, bytes]:
     return files
 
 
+def _content(data: bytes) -> list[tuple[object, ...]]:
+    """What a file says, message by message: not how this Babel version lays it out."""
+    catalog = read_po(io.BytesIO(data))
+    return [
+        (m.context, m.id, m.string, m.fuzzy, " ".join(m.auto_comments))
+        for m in catalog
+        if m.id
+    ]
+
+
 def stale() -> list[str]:
+    """Files whose messages (keys, English, translations, notes) differ from the code's."""
     out = []
     for path, data in rendered().items():
         file = Path(path)
-        current = file.read_bytes() if file.exists() else b""
-        if current != data:
+        if not file.exists() or _content(file.read_bytes()) != _content(data):
             out.append(path)
     return out
 
