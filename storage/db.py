@@ -9,6 +9,7 @@ connection: under WAL it sees every committed write at once and never an unfinis
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
@@ -143,14 +144,21 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
         async with self._lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                await self._finish("BEGIN IMMEDIATE")
+            except asyncio.CancelledError:
+                # BEGIN ran (the statement is never abandoned half-way): undo it, so the
+                # connection is not left inside a transaction for the next holder.
+                with contextlib.suppress(sqlite3.Error):
+                    await self._finish("ROLLBACK")
+                raise
             tx = Transaction(self._writer)
             try:
                 yield tx
             except BaseException:
-                await self._writer.execute("ROLLBACK")
+                await self._finish("ROLLBACK")
                 raise
-            await self._writer.execute("COMMIT")
+            await self._finish("COMMIT")
         # Wake-ups (e.g. the outbox worker) run only once the rows they look for are visible.
         for hook in tx.after_commit:
             hook()
@@ -164,6 +172,19 @@ class Database:
         async with self._reader.execute(sql, params) as cur:
             rows = await cur.fetchall()
         return list(rows)
+
+    async def _finish(self, sql: str) -> None:
+        """Run a transaction-control statement to its end even if the caller is cancelled
+        meanwhile (the cancellation is raised after it): a task cancelled at shutdown must
+        not leave the one writer connection mid-transaction, or its lock's next holder
+        waiting on a statement that is still running."""
+        running = asyncio.ensure_future(self._writer.execute(sql))
+        try:
+            await asyncio.shield(running)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                await running
+            raise
 
     async def checkpoint(self) -> None:
         """Fold the WAL into the main file (used before backups and by tests)."""

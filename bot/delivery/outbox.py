@@ -40,6 +40,7 @@ from storage.db import Database, Transaction
 from storage.outbox import OutboxRepo
 
 log = logging.getLogger(__name__)
+STOP_GRACE = 10.0  # seconds an in-flight delivery may take to finish at shutdown
 
 LEASE = timedelta(minutes=2)
 BACKOFF_BASE = 1.0
@@ -140,6 +141,7 @@ class Outbox:
         self.repo = repo
         self._clock = clock
         self._per_chat_gap = 1.0 / rate_per_chat
+        self._stopping = False
         self._contact_ttl = contact_reply_ttl
         self._limiter = AsyncLimiter(max(1.0, rate_global), 1.0)
         self._slots = asyncio.Semaphore(max_in_flight)
@@ -264,11 +266,14 @@ class Outbox:
         notice: Notice,
         *,
         priority: Priority = Priority.NORMAL,
+        about_id: int | None = None,
     ) -> int | None:
         """Send `person` a notice. Nothing the bot says to a contact stays in their chat
         past the reply TTL (their phone may be read by others): its deletion is queued
         with it, and kept even if they are removed meanwhile (storage/erasure.py)."""
-        row = await self.send(tx, person.chat_id, notice, priority=priority, person_id=person.id)
+        row = await self.send(
+            tx, person.chat_id, notice, priority=priority, person_id=person.id, about_id=about_id
+        )
         if row is not None and person.has(Role.CONTACT):
             await self.delete(
                 tx,
@@ -287,18 +292,22 @@ class Outbox:
         *,
         priority: Priority = Priority.NORMAL,
         buttons: tuple[tuple[Button, ...], ...] = (),
+        protect: bool = False,
+        about_id: int | None = None,
     ) -> None:
         """Lines of text, in as few messages as Telegram's length limit allows; `buttons`
-        go under the last."""
+        go under the last. `protect`: not forwardable or savable (a case file);
+        `about_id`: the person the lines describe, so removing them finds the messages."""
         blocks = chunk_lines(lines)
         for n, block in enumerate(blocks, start=1):
             notice = Notice(
                 "text.block",
                 {"text": block},
                 buttons=buttons if n == len(blocks) else (),
+                protect=protect,
                 lang=person.lang,
             )
-            await self.to_person(tx, person, notice, priority=priority)
+            await self.to_person(tx, person, notice, priority=priority, about_id=about_id)
 
     async def send_many(
         self,
@@ -406,6 +415,7 @@ class Outbox:
 
     async def start(self, sender: Sender) -> None:
         self._sender = sender
+        self._stopping = False
         async with self._db.transaction() as tx:
             # We are the only process: whatever was mid-flight when we died is pending again.
             released = await self.repo.release_leases(tx, self._clock.now(), all_=True)
@@ -414,15 +424,26 @@ class Outbox:
         self._runner = asyncio.create_task(self._run(), name="outbox")
 
     async def stop(self) -> None:
+        self._stopping = True
+        self.wake()
         if self._runner is not None:
             self._runner.cancel()
             await asyncio.gather(self._runner, return_exceptions=True)
             self._runner = None
         if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+            # Deliveries under way may finish (they are short), but a call stalled on the
+            # network must not hold the shutdown: a cancelled one is retried after a
+            # restart, from its row (its lease runs out).
+            _, stalled = await asyncio.wait(set(self._tasks), timeout=STOP_GRACE)
+            for task in stalled:
+                task.cancel()
+            await asyncio.gather(*stalled, return_exceptions=True)
 
     async def _run(self) -> None:
-        while True:
+        # The loop also ends on `_stopping`, not only on cancellation: on Python 3.11,
+        # asyncio.wait_for can swallow a cancel that arrives as the wake-up does (gh-86296),
+        # which left this loop running and `stop` waiting for it for ever.
+        while not self._stopping:
             self._wake.clear()
             try:
                 wait = await self._pass()
@@ -430,7 +451,8 @@ class Outbox:
                 log.exception("outbox pass failed")
                 wait = 1.0
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=wait)
+                async with asyncio.timeout(wait):
+                    await self._wake.wait()
 
     async def _pass(self) -> float:
         """Start every delivery that may go now; return how long to wait before looking again."""
