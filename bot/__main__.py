@@ -1,4 +1,5 @@
-"""The `nabat` command line: run, invite, keygen, rotate-key, migrate."""
+"""The `nabat` command line: run, invite, keygen, rotate-key, migrate, rota, case, alert
+export, verify."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import time
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot import __version__
 from bot.domain.clock import Clock, SystemClock
@@ -28,6 +30,9 @@ from config import Settings, load_settings
 from config.durations import format_duration, parse_duration
 from storage.keyring import KeyRing, LoadedKeyRing, load_key_ring, write_key_ring_file
 from storage.lock import DataDirLock
+
+if TYPE_CHECKING:
+    from telegram import Bot
 
 log = logging.getLogger("nabat")
 
@@ -172,6 +177,76 @@ def build_parser() -> argparse.ArgumentParser:
         help="check FILE and print what would change, without changing anything",
     )
 
+    case = sub.add_parser(
+        "case",
+        help="export or import contacts' case files as one TOML file",
+        description="Contacts' case files (names in Latin, Cyrillic and Korean, date of "
+        "birth, nationality, documents, addresses, the risk, proceedings, the trusted "
+        "person, the lawyer, notes) as one TOML file; the format is in README.md. Contacts "
+        "are named by display name, or #<number> when a name is not unique.",
+    )
+    case_sub = case.add_subparsers(dest="case_command", metavar="ACTION", required=True)
+    case_export = case_sub.add_parser(
+        "export",
+        help="write every contact's case file to FILE",
+        description="Write every case file with anything in it to FILE with mode 0600 (it "
+        "describes people at risk: keep it private). Importing that file unchanged changes "
+        "nothing.",
+    )
+    case_export.add_argument(
+        "file", type=Path, metavar="FILE", help="the TOML file to write (replaced if it exists)"
+    )
+    case_import = case_sub.add_parser(
+        "import",
+        help="set the case files FILE lists",
+        description="Check FILE completely, then, in one transaction, make the case file of "
+        "every contact it lists what it says (a field left out is empty). Contacts FILE does "
+        "not list keep their case files. Every change is audited. Any error is reported as "
+        "FILE:LINE with the field, and nothing changes (exit status 2).",
+    )
+    case_import.add_argument("file", type=Path, metavar="FILE", help="the TOML file to read")
+    case_import.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="check FILE and print what would change, without changing anything",
+    )
+
+    alert = sub.add_parser(
+        "alert",
+        help="an alert's signed export for an urgent court application",
+        description="An alert's record for an urgent application: the case file, the whole "
+        "timeline with content and exact times, the delivery record, as a PDF and as JSON "
+        "signed with the key ring's Ed25519 key (check it with `nabat verify`).",
+    )
+    alert_sub = alert.add_subparsers(dest="alert_command", metavar="ACTION", required=True)
+    alert_export = alert_sub.add_parser(
+        "export",
+        help="write alert-N.pdf and alert-N.json to DIR",
+        description="Write alert-N.pdf and alert-N.json (mode 0600: they hold the case file; "
+        "keep them private) to DIR, replacing files of those names, and print the signing "
+        "key's fingerprint. The export is in the audit log.",
+    )
+    alert_export.add_argument("number", type=int, metavar="N", help="the alert's number")
+    alert_export.add_argument(
+        "--out", type=Path, required=True, metavar="DIR", help="the directory to write to"
+    )
+    alert_export.add_argument(
+        "--lang",
+        choices=LANGUAGES,
+        default=None,
+        help="the language of the PDF's labels (default: NABAT_LANGUAGE)",
+    )
+
+    verify = sub.add_parser(
+        "verify",
+        help="check a signed export (alert-N.json) and name what changed",
+        description="Check the Ed25519 signature of an export's JSON file and every value in "
+        "it. Exit 0 if it is as signed; 1, naming each value that changed, was removed or "
+        "added, if not; 2 if FILE cannot be read as an export. With this bot's settings "
+        "(its key ring), also say whether this bot signed it.",
+    )
+    verify.add_argument("file", type=Path, metavar="FILE", help="the export's .json file")
+
     sub.add_parser(
         "migrate",
         help="apply database migrations and report the schema version",
@@ -203,6 +278,8 @@ def main(
             return asyncio.run(_rotate(settings, args, clock or SystemClock()))
         if args.command == "health":
             return _health(settings, args.max_age)
+        if args.command == "verify":
+            return _verify(settings, args.file)
         # These write values under the current key: never while rotate-key drops keys.
         with DataDirLock.for_keys(settings.data_dir, args.command):
             if args.command == "invite":
@@ -211,6 +288,10 @@ def main(
                 return asyncio.run(_migrate(settings, clock or SystemClock()))
             if args.command == "rota":
                 return asyncio.run(_rota(settings, args, clock or SystemClock()))
+            if args.command == "case":
+                return asyncio.run(_case(settings, args, clock or SystemClock()))
+            if args.command == "alert":
+                return asyncio.run(_alert_export(settings, args, clock or SystemClock()))
     except KeyboardInterrupt:
         return 130
     except (SettingsError, KeyRingError, InUseError) as exc:
@@ -336,14 +417,13 @@ async def _wait_for_bot_api(settings: Settings) -> None:
     A lifeline keeps trying: a server that boots before its network, or a Telegram
     outage, must not leave the bot exited. A refused token is final.
     """
-    from telegram import Bot
     from telegram.error import InvalidToken, TelegramError
 
     assert settings.telegram_token is not None
     delay = 1.0
     while True:
         try:
-            async with Bot(settings.telegram_token, base_url=settings.telegram_api_url) as bot:
+            async with api_bot(settings) as bot:
                 log.info("Bot API reached: this is @%s", bot.username)
                 return
         except InvalidToken:
@@ -362,6 +442,18 @@ async def _wait_for_bot_api(settings: Settings) -> None:
         delay = min(30.0, delay * 2)
 
 
+def api_bot(settings: Settings) -> Bot:
+    """A Bot for one question to the Bot API (who are we?), on the shared TLS context."""
+    from telegram import Bot
+    from telegram.request import HTTPXRequest
+
+    from bot.delivery.telegram import tls_context
+
+    assert settings.telegram_token is not None
+    request = HTTPXRequest(httpx_kwargs={"verify": tls_context()})
+    return Bot(settings.telegram_token, base_url=settings.telegram_api_url, request=request)
+
+
 async def _bot_username(settings: Settings) -> str:
     if settings.bot_username:
         return settings.bot_username
@@ -371,11 +463,10 @@ async def _bot_username(settings: Settings) -> str:
             "is needed to build the invitation link: set it (e.g. nabat_help_bot), "
             "or set NABAT_TELEGRAM_TOKEN so nabat can ask Telegram",
         )
-    from telegram import Bot
     from telegram.error import InvalidToken, TelegramError
 
     try:
-        async with Bot(settings.telegram_token, base_url=settings.telegram_api_url) as bot:
+        async with api_bot(settings) as bot:
             return bot.username
     except InvalidToken:
         raise SettingsError(
@@ -484,6 +575,150 @@ async def _rota(settings: Settings, args: argparse.Namespace, clock: Clock) -> i
     return 0
 
 
+async def _alert_export(settings: Settings, args: argparse.Namespace, clock: Clock) -> int:
+    from bot.domain.errors import NotFound
+    from bot.wiring import Services
+
+    loaded = await checked_keys(settings, clock)
+    assert loaded is not None
+    services = await Services.open(
+        settings, loaded.ring, clock, bot_username=settings.bot_username or "nabat"
+    )
+    try:
+        export = await services.exports.for_command_line(
+            args.number, lang=args.lang or settings.language
+        )
+    except NotFound:
+        print(f"nabat: there is no alert #{args.number}", file=sys.stderr)
+        return 1
+    finally:
+        await services.close()
+    written = []
+    try:
+        args.out.mkdir(parents=True, exist_ok=True, mode=0o700)
+        for name, data in ((export.pdf_name, export.pdf), (export.json_name, export.json)):
+            path = args.out / name
+            _write_private(path, data)
+            written.append(path)
+    except OSError as exc:
+        print(f"nabat: cannot write to {args.out}: {exc.strerror}", file=sys.stderr)
+        return 1
+    for path in written:
+        print(f"Wrote {path} (mode 0600: it holds the case file, keep it private).")
+    print(f"Signed with the key whose fingerprint is {export.fingerprint}.")
+    print(f"Check it with: nabat verify {written[1]}")
+    return 0
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """`data` to `path` with mode 0600, replacing any file there atomically."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)  # an old tmp file could be wider; the umask cannot widen it
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _verify(settings: Settings, path: Path) -> int:
+    """Exit 0 if the export at `path` is as signed, 1 naming what changed, 2 if unreadable."""
+    from bot.services.export.signed import UnreadableExport, read, verify
+    from storage.signing import fingerprint, public_key_bytes, signing_key
+
+    try:
+        signed = read(path.read_bytes())
+    except OSError as exc:
+        print(f"nabat: cannot read {path}: {exc.strerror}", file=sys.stderr)
+        return EXIT_USAGE
+    except UnreadableExport as exc:
+        print(f"nabat: {path}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    verdict = verify(signed)
+    own = None
+    configured = settings.keys is not None or settings.keys_file is not None
+    if configured or settings.default_keys_file.exists():
+        # The bot's own key, when its key ring is here: is this the bot's signature?
+        try:
+            ring = load_keys(settings, may_create=False).ring
+        except KeyRingError as exc:
+            print(f"nabat: not compared with this bot's key: {exc}", file=sys.stderr)
+        else:
+            own = fingerprint(public_key_bytes(signing_key(ring)))
+    if verdict.valid and own not in (None, verdict.fingerprint):
+        print(f"invalid: signed by {verdict.fingerprint}, which is not this bot's key ({own})")
+        return 1
+    if verdict.valid:
+        print(f"valid: signed by {verdict.fingerprint} at {verdict.signed_at}")
+        if own is not None:
+            print("This is this bot's signing key.")
+        else:
+            print(
+                "Compare the fingerprint with the one the bot's operator gives (it is also "
+                "printed on the PDF); this command with the bot's settings compares it itself."
+            )
+        return 0
+    for problem in verdict.problems or ["the file was altered after it was signed"]:
+        print(f"invalid: {problem}")
+    for label, paths in (
+        ("changed", verdict.changed),
+        ("removed", verdict.missing),
+        ("added", verdict.added),
+    ):
+        for changed in paths:
+            print(f"{label}: {changed}")
+    return 1
+
+
+async def _case(settings: Settings, args: argparse.Namespace, clock: Clock) -> int:
+    from bot.services.casefile_toml import CaseFileImportError, export_cases, import_cases
+    from bot.services.rota_file import write_private
+    from bot.wiring import Services
+
+    text = ""
+    if args.case_command == "import":
+        try:
+            text = args.file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            print(f"nabat: cannot read {args.file}: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    loaded = await checked_keys(settings, clock)
+    assert loaded is not None
+    services = await Services.open(
+        settings, loaded.ring, clock, bot_username=settings.bot_username or "nabat"
+    )
+    try:
+        now = clock.now()
+        if args.case_command == "export":
+            write_private(args.file, await export_cases(services.db, services.cipher, now))
+            print(
+                f"Case files written to {args.file} (mode 0600: it describes people at risk, "
+                "keep it private)."
+            )
+            return 0
+        summary = await import_cases(
+            services.db, services.cipher, text, source=str(args.file), now=now, dry_run=args.dry_run
+        )
+    except CaseFileImportError as exc:
+        for error in exc.errors:
+            print(error, file=sys.stderr)
+        print(f"nabat: {args.file} was not imported; nothing changed.", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:
+        print(f"nabat: cannot write {args.file}: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        await services.close()
+    if args.dry_run:
+        print(f"Dry run, nothing changed. Importing {args.file} would make {summary}.")
+    else:
+        print(f"Imported {args.file}: {summary}.")
+    return 0
+
+
 async def _rotate(settings: Settings, args: argparse.Namespace, clock: Clock) -> int:
     from storage.crypto import FieldCipher
     from storage.db import Database
@@ -505,8 +740,8 @@ async def _rotate(settings: Settings, args: argparse.Namespace, clock: Clock) ->
     except InUseError:
         lock.release()
         raise InUseError(
-            f"{settings.data_dir} is being written by another nabat command (invite, rota "
-            "or migrate); run `nabat rotate-key` again once it has finished"
+            f"{settings.data_dir} is being written by another nabat command (invite, rota, "
+            "case or migrate); run `nabat rotate-key` again once it has finished"
         ) from None
     try:
         loaded = await checked_keys(settings, clock)

@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from telegram.ext import ApplicationBuilder, ContextTypes, Job, JobQueue
+from telegram.request import HTTPXRequest
 
-from bot.delivery.telegram import TelegramSender
+from bot.delivery.telegram import TelegramSender, tls_context
 from bot.delivery.update_guard import GuardedUpdatesRequest
 from bot.domain.clock import Clock, SystemClock
 from bot.domain.models import Role
@@ -100,10 +101,13 @@ def build_application(
 
     # PTB's own getUpdates request (one connection, HTTP/1.1), plus the screen that skips an
     # update it cannot parse instead of stalling on it (see bot/update_guard.py).
-    updates_request = GuardedUpdatesRequest(connection_pool_size=1)
+    updates_request = GuardedUpdatesRequest(
+        connection_pool_size=1, httpx_kwargs={"verify": tls_context()}
+    )
     app: NabatApp = (
         ApplicationBuilder()
         .token(token)
+        .request(HTTPXRequest(connection_pool_size=256, httpx_kwargs={"verify": tls_context()}))
         .base_url(settings.telegram_api_url)
         .base_file_url(file_url(settings.telegram_api_url))
         .get_updates_request(updates_request)
@@ -153,5 +157,6 @@ async def _tick(context: NabatContext) -> None:
         data.since_housekeeping = 0.0
         await services.gate.housekeeping()
         await services.people.housekeeping()
+        await services.retention.housekeeping()
         purged = await services.outbox.purge()
         log.info("housekeeping: %d finished outbox rows purged", purged)

@@ -9,16 +9,21 @@ from dataclasses import dataclass, field
 
 from bot.delivery.outbox import Outbox
 from bot.domain.clock import Clock
-from bot.domain.models import Target, TargetKind
+from bot.domain.models import Person, Target, TargetKind
 from bot.services.alerts import AlertService
+from bot.services.casefiles import CaseFileService
 from bot.services.checkin_admin import CheckinAdmin
 from bot.services.checkins import CheckinService
+from bot.services.export import ExportService
+from bot.services.export.document import Sources
 from bot.services.gate import GateService
 from bot.services.groups import GroupService
 from bot.services.people import PeopleService
 from bot.services.policies import PolicyService
+from bot.services.retention import Retention
 from bot.services.rota import RotaService
 from bot.services.watch import RotaWatch
+from bot.wizards.casefile import CaseFileFlow
 from bot.wizards.checkin import CheckinFlow
 from bot.wizards.engine import Wizards
 from bot.wizards.override import OverrideFlow
@@ -28,6 +33,7 @@ from bot.words.phrases import Phrasebook
 from config import Settings
 from storage.alerts import AlertRepo
 from storage.audit import AuditRepo
+from storage.casefiles import CaseFileRepo
 from storage.checkins import CheckinRepo
 from storage.crypto import FieldCipher
 from storage.db import Database, Transaction
@@ -42,6 +48,7 @@ from storage.outbox import OutboxRepo
 from storage.people import PeopleRepo
 from storage.policies import PolicyRepo
 from storage.rota import RotaRepo
+from storage.signing import signing_key
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +109,9 @@ class Services:
     wizard: Wizards
     checkins: CheckinService
     checkin_admin: CheckinAdmin
+    retention: Retention
+    exports: ExportService
+    casefiles: CaseFileService
     wakeups: Wakeups = field(default_factory=Wakeups)
 
     async def tick(self) -> None:
@@ -159,6 +169,7 @@ class Services:
             db, GateRepo(), people_repo, outbox, clock, stranger_reply=settings.stranger_reply
         )
         wakeups = Wakeups()
+        case_repo = CaseFileRepo(cipher)
         alerts = AlertService(
             db,
             AlertRepo(cipher),
@@ -174,6 +185,7 @@ class Services:
             panic_on_plain_text=settings.panic_on_plain_text,
             resolved_grace=settings.resolved_grace,
             phrasebook=Phrasebook(settings.phrasebook),
+            case_files=case_repo,
         )
         rota = RotaService(
             db, RotaRepo(), people_repo, DraftRepo(cipher), AuditRepo(cipher), outbox, clock
@@ -222,6 +234,9 @@ class Services:
             return await policy_repo.forget_target(tx, Target(TargetKind.GROUP, group_id=group_id))
 
         people.on_removed.append(forget_person)
+        alert_repo = alerts.context.alerts
+        people.count_alerts = alert_repo.count_for_contact
+        people.detach_alerts = alert_repo.detach_contact
         groups.on_removed.append(forget_group)
         people.after_change.append(lambda: watch.report_gaps(daily=False))
         groups.after_change.append(lambda: watch.report_gaps(daily=False))
@@ -246,12 +261,41 @@ class Services:
             clock,
             alerts.checkins,
         )
+        casefiles = CaseFileService(
+            db,
+            case_repo,
+            people_repo,
+            DraftRepo(cipher),
+            AuditRepo(cipher),
+            outbox,
+            clock,
+            alerts.actions,
+        )
+        exports = ExportService(
+            db,
+            Sources(AlertRepo(cipher), people_repo, GroupRepo(cipher), case_repo),
+            alerts.actions,
+            outbox,
+            AuditRepo(cipher),
+            clock,
+            signing_key(ring),
+        )
+
+        async def export_contact(actor: Person, contact_id: int) -> int:
+            """/remove's "Export first": every alert of the contact, to the coordinator."""
+            ids = await alert_repo.ids_for_contact(db, contact_id)
+            for alert_id in ids:
+                await exports.send(actor, alert_id, before_removal=True)
+            return len(ids)
+
+        people.export_alerts = export_contact
         wizard = Wizards(db, DraftRepo(cipher), outbox, clock)
         wizard.add(RotationFlow(db, people_repo, rota, clock))
         wizard.add(MembersFlow(db, people_repo, rota))
         wizard.add(OverrideFlow(db, people_repo, rota, clock))
         wizard.add(StepFlow(policies))
         wizard.add(CheckinFlow(db, people_repo, checkin_admin))
+        wizard.add(CaseFileFlow(db, people_repo, casefiles))
         return cls(
             settings,
             clock,
@@ -268,6 +312,9 @@ class Services:
             wizard,
             checkins,
             checkin_admin,
+            Retention(db, AlertRepo(cipher), AuditRepo(cipher), clock, settings.retention),
+            exports,
+            casefiles,
             wakeups,
         )
 

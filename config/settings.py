@@ -61,6 +61,7 @@ SETTING_NAMES: tuple[str, ...] = (
     "TRIP_CAP",
     "LANGUAGE",
     "PHRASEBOOK",
+    "RETENTION",
 )
 # NABAT_KEYS_FILE is a setting itself, so NABAT_KEYS has no separate _FILE form, and a
 # NABAT_KEYS_FILE_FILE (a file holding a path) would only add confusion. NABAT_PHRASEBOOK
@@ -109,6 +110,8 @@ class Settings:
     language: str = "en"
     # The organisation's phrasebook (config/phrasebook.py); None: nabat's own phrases.
     phrasebook: tuple[Phrase, ...] | None = None
+    # Resolved alerts older than this are purged by housekeeping; None: kept until removed.
+    retention: timedelta | None = None
 
     def __repr__(self) -> str:
         shown = []
@@ -180,6 +183,7 @@ def load_settings(
         trip_cap=source.get("TRIP_CAP", _TRIP_CAP, defaults.trip_cap),
         language=source.get("LANGUAGE", _language, defaults.language),
         phrasebook=source.get("PHRASEBOOK", _phrasebook, None),
+        retention=source.get("RETENTION", _retention, None),
     )
     if settings.keys is not None and settings.keys_file is not None:
         raise SettingsError(
@@ -484,6 +488,23 @@ _CONTACT_REPLY_TTL = _duration(
 )
 
 _TRIP_CAP = _duration(timedelta(days=7), "1h")
+_RETENTION = _duration(timedelta(days=3660), "365d, or off")
+MIN_RETENTION = timedelta(days=1)
+
+
+def _retention(raw: object) -> timedelta | None:
+    """How long resolved alerts are kept: a duration of at least a day, or `off`."""
+    if str(raw).strip().lower() in ("off", ""):
+        return None
+    value = _RETENTION(raw)
+    if value < MIN_RETENTION:
+        raise ValueError(
+            f"{_shown(str(raw))} is shorter than a day: a lawyer needs the record for days at "
+            "least; expected a duration such as 365d, or off"
+        )
+    return value
+
+
 _GRACE = _duration(timedelta(days=7), "1h, or off")  # "or off" in its message
 
 

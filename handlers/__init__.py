@@ -3,10 +3,11 @@
 - context.py: the typed context (services, the caller) every handler gets.
 - common.py: the gate, /start, /help, errors, what no other handler takes.
 - contact.py: everything a contact sends: panics, follow-ups, check-ins.
-- responder.py: alerts: /alerts, /alert, /ack, /resolve and the page buttons.
+- responder.py: alerts: /alerts, /alert, /ack, /resolve, /export and the page buttons.
 - coordinator.py: /invite, /people, /remove.
 - rota.py: the rota, policies, Confirm / Cancel, guided changes' buttons.
 - checkins.py: /schedule, /pause, /trip, /checkins.
+- casefiles.py: /case and the page's Case file button.
 - membership.py: the bot added to or removed from a group.
 """
 
@@ -24,7 +25,16 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import checkins, common, contact, coordinator, membership, responder, rota
+from handlers import (
+    casefiles,
+    checkins,
+    common,
+    contact,
+    coordinator,
+    membership,
+    responder,
+    rota,
+)
 
 if TYPE_CHECKING:
     from handlers.context import NabatApp
@@ -56,6 +66,7 @@ def register(app: NabatApp) -> None:
             CommandHandler("ack", responder.ack),
             CommandHandler("say", responder.say),
             CommandHandler("resolve", responder.resolve),
+            CommandHandler("export", responder.export),
             CommandHandler("tz", rota.tz),
             CommandHandler("oncall", rota.oncall),
             CommandHandler("shifts", rota.shifts),
@@ -69,12 +80,14 @@ def register(app: NabatApp) -> None:
             CommandHandler("pause", checkins.pause),
             CommandHandler("trip", checkins.trip),
             CommandHandler("checkins", checkins.checkins),
+            CommandHandler("case", casefiles.case),
             CallbackQueryHandler(rota.draft_button, pattern=rota.DRAFT_PATTERN),
             CallbackQueryHandler(rota.swap_button, pattern=rota.SWAP_PATTERN),
             CallbackQueryHandler(rota.wizard_button, pattern=rota.WIZARD_PATTERN),
             CallbackQueryHandler(rota.tz_button, pattern=rota.TZ_PATTERN),
             CallbackQueryHandler(coordinator.remove_button, pattern=coordinator.REMOVE_PATTERN),
             CallbackQueryHandler(responder.alert_button, pattern=responder.ALERT_BUTTON_PATTERN),
+            CallbackQueryHandler(casefiles.case_button, pattern=casefiles.CASE_BUTTON_PATTERN),
             CallbackQueryHandler(common.stale_button),
             MessageHandler(filters.ALL, common.anything_else),
         ]

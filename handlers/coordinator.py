@@ -13,7 +13,7 @@ from handlers.common import answer_quietly, coordinators_only, replying
 from handlers.context import NabatContext
 
 REMOVE_PATTERN = r"^rm:"
-_REMOVE_DATA = re.compile(r"rm:(y|n):(\d{1,12})", re.ASCII)
+_REMOVE_DATA = re.compile(r"rm:(y|n|k|x):(\d{1,12})", re.ASCII)
 
 
 def _coordinator(context: NabatContext) -> Person | None:
@@ -73,7 +73,13 @@ async def remove_button(update: Update, context: NabatContext) -> None:
         return
     person_id = int(match.group(2))
     message_id = query.message.message_id
-    if match.group(1) == "y":
-        await context.services.people.remove(actor, person_id, confirm_message_id=message_id)
+    choice = match.group(1)
+    people = context.services.people
+    if choice == "y":
+        await people.remove(actor, person_id, confirm_message_id=message_id)
+    elif choice == "k":
+        await people.remove(actor, person_id, confirm_message_id=message_id, keep_alerts=True)
+    elif choice == "x":
+        await people.export_before_removal(actor, person_id, confirm_message_id=message_id)
     else:
         await context.services.people.cancel_remove(actor, person_id, confirm_message_id=message_id)

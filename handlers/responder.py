@@ -1,4 +1,5 @@
-"""Responders and coordinators acting on alerts: /alerts, /alert, /ack, /resolve, buttons."""
+"""Responders and coordinators acting on alerts: /alerts, /alert, /ack, /resolve, /export,
+buttons."""
 
 from __future__ import annotations
 
@@ -55,6 +56,13 @@ async def say(update: Update, context: NabatContext, actor: Person) -> None:
     if number is None or len(parts) < 3:
         raise InvalidInput("say.usage")
     await context.services.alerts.answers.say(actor, number, parts[2])
+
+
+@staff_only
+async def export(update: Update, context: NabatContext, actor: Person) -> None:
+    """`/export 12`: alert 12's record for a court, as a PDF and signed JSON."""
+    number = _alert_number(context.args or [], "export.usage")
+    await context.services.exports.send(actor, number)
 
 
 @staff_only

@@ -25,6 +25,7 @@ _CONFIRMED = (
     DraftKind.OVERRIDE_NEW,
     DraftKind.POLICY_EDIT,
     DraftKind.CHECKIN_SCHEDULE,
+    DraftKind.CASE_EDIT,
 )
 # Matched whole (fullmatch) and ASCII only: re's \d also matches '１' and '٣'.
 _DRAFT = re.compile(
@@ -160,6 +161,11 @@ async def _run_button(
                 await services.checkin_admin.confirm(actor, draft_id)
             else:
                 await services.checkin_admin.cancel(actor, draft_id)
+        elif kind is DraftKind.CASE_EDIT:
+            if confirm:
+                await services.casefiles.confirm(actor, draft_id)
+            else:
+                await services.casefiles.cancel(actor, draft_id)
         elif kind is DraftKind.POLICY_EDIT:
             if confirm:
                 await services.policies.confirm(actor, draft_id)

@@ -179,6 +179,34 @@ class AlertRepo:
             (self._enc(json.dumps(data), "location", alert_id), alert_id),
         )
 
+    async def ids_for_contact(self, q: Queryable, contact_id: int) -> list[int]:
+        rows = await q.fetchall(
+            "SELECT id FROM alerts WHERE contact_id = ? ORDER BY id", (contact_id,)
+        )
+        return [int(r[0]) for r in rows]
+
+    async def count_for_contact(self, q: Queryable, contact_id: int) -> int:
+        row = await q.fetchone("SELECT COUNT(*) FROM alerts WHERE contact_id = ?", (contact_id,))
+        return int(row[0]) if row else 0
+
+    async def detach_contact(self, tx: Transaction, contact_id: int) -> int:
+        """Keep a removed contact's alerts as records of no one (until retention ends)."""
+        return await tx.execute(
+            "UPDATE alerts SET contact_id = NULL WHERE contact_id = ?", (contact_id,)
+        )
+
+    async def purge_resolved(self, tx: Transaction, before: datetime) -> list[int]:
+        """Delete resolved alerts closed before `before` (their timelines and pages go with
+        them); the ids deleted, for the audit log."""
+        rows = await tx.fetchall(
+            "SELECT id FROM alerts WHERE state = 'resolved' AND resolved_at < ? ORDER BY id",
+            (to_db_time(before),),
+        )
+        ids = [int(r[0]) for r in rows]
+        for alert_id in ids:
+            await tx.execute("DELETE FROM alerts WHERE id = ?", (alert_id,))
+        return ids
+
     async def set_detail(self, tx: Transaction, alert_id: int, detail: dict[str, Any]) -> None:
         await tx.execute(
             "UPDATE alerts SET detail_enc = ? WHERE id = ?",

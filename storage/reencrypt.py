@@ -34,6 +34,7 @@ ENCRYPTED_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("checkins", "secrets_enc", "secrets"),
     ("checkin_events", "detail_enc", "detail"),
     ("invitations", "lang_enc", "lang"),
+    ("case_files", "data_enc", "data"),
 )
 
 

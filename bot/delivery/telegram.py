@@ -6,12 +6,16 @@ BadRequest and TimedOut are subclasses of NetworkError, so the specific ones com
 
 from __future__ import annotations
 
+import base64
+import ssl
 import warnings
 from collections.abc import Awaitable
 from datetime import timedelta
+from functools import cache
 from typing import TypeVar
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
+import httpx
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.domain.errors import DeliveryError
@@ -23,6 +27,13 @@ T = TypeVar("T")
 # (Compared in lower case: PTB capitalises the description it passes on.)
 _NOT_MODIFIED = "message is not modified"
 _ALREADY_GONE = ("message to delete not found", "message can't be deleted")
+
+
+@cache
+def tls_context() -> ssl.SSLContext:
+    """One TLS context for every connection to the Bot API, made once: httpx would load the
+    CA bundle again for each client (tens of milliseconds each, twice per application)."""
+    return httpx.create_ssl_context()
 
 
 def to_delivery_error(exc: TelegramError) -> DeliveryError:
@@ -91,6 +102,17 @@ class TelegramSender:
             call = self._bot.send_voice(
                 chat_id=chat_id,
                 voice=media["file_id"],
+                caption=rendered.text,
+                protect_content=protect,
+                disable_notification=quiet,
+                reply_markup=markup,
+            )
+        elif kind == "document":
+            # A file nabat made (an export): uploaded, and not protected, since whoever
+            # asked for it must be able to save it and file it.
+            call = self._bot.send_document(
+                chat_id=chat_id,
+                document=InputFile(base64.b64decode(media["data"]), filename=media["filename"]),
                 caption=rendered.text,
                 protect_content=protect,
                 disable_notification=quiet,

@@ -13,6 +13,7 @@ MAX_TEXT = 4096
 MAX_CAPTION = 1024
 MAX_CALLBACK_DATA = 64  # bytes of UTF-8
 MAX_BUTTONS = 100
+MAX_UPLOAD = 50 * 1024 * 1024  # bytes in one file a bot sends (sendDocument)
 # What long text is cut into: well inside MAX_TEXT, leaving room for a line that says
 # which part of how many this is.
 BLOCK = 3500

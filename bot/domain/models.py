@@ -109,8 +109,10 @@ class Notice:
     protect: bool = False
     lang: str = "en"
     # Relayed media, by Telegram file id or coordinates, never downloaded:
-    # {"type": "location", "lat", "lon", "live_period"?} | {"type": "voice"|"photo", "file_id"}.
-    # The catalogue text becomes the caption (voice, photo) or is not sent (location).
+    # {"type": "location", "lat", "lon", "live_period"?} | {"type": "voice"|"photo", "file_id"};
+    # or a file nabat made, uploaded: {"type": "document", "data": base64, "filename"}.
+    # The catalogue text becomes the caption (voice, photo, document) or is not sent
+    # (location).
     media: dict[str, Any] | None = None
     silent: bool = False  # disable_notification: a check-in's second prompt
 
@@ -276,8 +278,8 @@ class AlertPage:
 class DraftKind(enum.StrEnum):
     """What a draft row holds (stored as its value, so rows written before stay valid).
 
-    The first four wait for a coordinator's Confirm, and their value is also in the
-    button's callback data (`dr:y:<kind>:<id>`, handlers/rota.py)."""
+    Those in handlers/rota.py's `_CONFIRMED` wait for a coordinator's Confirm, and their
+    value is also in the button's callback data (`dr:y:<kind>:<id>`)."""
 
     ROTATION_NEW = "rotation.new"
     ROTATION_MEMBERS = "rotation.members"
@@ -287,6 +289,7 @@ class DraftKind(enum.StrEnum):
     RESOLVE_NOTE = "resolve_note"  # a note asked for after a Resolve button
     CHECKIN_SCHEDULE = "checkin.schedule"  # a schedule waiting for Confirm
     CONTACT_PIN = "contact.pin"  # a contact was asked for a PIN (bot/services/checkins.py)
+    CASE_EDIT = "case.edit"  # a case file change waiting for Confirm (bot/services/casefiles.py)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from bot.delivery.outbox import Outbox
 from bot.domain.clock import Clock
-from bot.domain.errors import InvalidInput, NotAllowed, NotFound
+from bot.domain.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from bot.domain.models import LANGUAGES, Button, Invitation, Notice, Person, Role
 from bot.domain.parsing import quoted, whole_number
 from bot.words.catalogue import chunk_lines, msg, text
@@ -25,7 +25,7 @@ from storage.audit import AuditRepo
 from storage.db import Database, Transaction
 from storage.erasure import Eraser
 from storage.invitations import InvitationRepo, looks_like_token
-from storage.people import PeopleRepo
+from storage.people import PeopleRepo, Queryable
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +117,11 @@ class PeopleService:
         self.on_removed: list[Callable[[Transaction, int], Awaitable[list[str]]]] = []
         # Called after a removal that changed a policy (the coverage check).
         self.after_change: list[Callable[[], Awaitable[object]]] = []
+        # Alerts (wired in bot/wiring.py): how many a contact has, keeping them without the
+        # contact, and exporting them before a removal.
+        self.count_alerts: Callable[[Queryable, int], Awaitable[int]] | None = None
+        self.detach_alerts: Callable[[Transaction, int], Awaitable[int]] | None = None
+        self.export_alerts: Callable[[Person, int], Awaitable[int]] | None = None
         # The time zones of the rotations (services.py): offered at enrolment.
         self.rotation_zones: list[Callable[[Transaction], Awaitable[list[str]]]] = []
 
@@ -362,31 +367,89 @@ class PeopleService:
         target = await self.find(actor, query)
         async with self.db.transaction() as tx:
             await self._check_not_last_coordinator(tx, target)
+            count = await self.alert_count(tx, target.id)
+            await self._say(tx, actor, self._remove_question(actor, target, count))
+        return target
+
+    async def alert_count(self, q: Queryable, person_id: int) -> int:
+        """How many alert records a removal of this person would destroy."""
+        if self.count_alerts is None:
+            return 0
+        return await self.count_alerts(q, person_id)
+
+    def _remove_question(self, actor: Person, target: Person, alerts: int) -> Notice:
+        params = {"id": target.id, "name": target.name, "roles": role_labels(target, actor.lang)}
+        if alerts and target.has(Role.CONTACT):
+            # A contact's alerts are a record a court may need: say what goes with them.
+            rows = [
+                (Button("button.remove_export", f"rm:x:{target.id}"),),
+                (Button("button.remove_keep", f"rm:k:{target.id}"),),
+                (Button("button.remove_all", f"rm:y:{target.id}"),),
+                (Button("button.cancel", f"rm:n:{target.id}"),),
+            ]
+            return Notice(
+                "remove.confirm_alerts",
+                {**params, "count": alerts},
+                buttons=tuple(rows),
+                lang=actor.lang,
+            )
+        return Notice(
+            "remove.confirm",
+            params,
+            buttons=(
+                (
+                    Button("button.remove", f"rm:y:{target.id}"),
+                    Button("button.cancel", f"rm:n:{target.id}"),
+                ),
+            ),
+            lang=actor.lang,
+        )
+
+    async def export_before_removal(
+        self, actor: Person, person_id: int, *, confirm_message_id: int | None = None
+    ) -> None:
+        """ "Export first": each alert's signed export to the coordinator, then the same
+        choice again (nothing is removed yet)."""
+        self._require_coordinator(actor)
+        target = await self.people.get(self.db, person_id)
+        if target is None:
+            await self.reply(actor, Notice("remove.gone", lang=actor.lang))
+            return
+        try:
+            if self.export_alerts is None:
+                raise DomainError("remove.export_failed", reason="no exporter")
+            count = await self.export_alerts(actor, target.id)
+        except DomainError as err:
+            await self.reply(
+                actor, Notice("remove.export_failed", {"reason": err.key}, lang=actor.lang)
+            )
+            return
+        async with self.db.transaction() as tx:
             await self._say(
                 tx,
                 actor,
                 Notice(
-                    "remove.confirm",
-                    {
-                        "id": target.id,
-                        "name": target.name,
-                        "roles": role_labels(target, actor.lang),
-                    },
-                    buttons=(
-                        (
-                            Button("button.remove", f"rm:y:{target.id}"),
-                            Button("button.cancel", f"rm:n:{target.id}"),
-                        ),
-                    ),
+                    "remove.exported",
+                    {"count": count, "id": target.id, "name": target.name},
                     lang=actor.lang,
                 ),
             )
-        return target
+            alerts = await self.alert_count(tx, target.id)
+            await self._say(tx, actor, self._remove_question(actor, target, alerts))
 
     async def remove(
-        self, actor: Person, person_id: int, *, confirm_message_id: int | None = None
+        self,
+        actor: Person,
+        person_id: int,
+        *,
+        confirm_message_id: int | None = None,
+        keep_alerts: bool = False,
     ) -> Person | None:
-        """End an enrolment and delete the person's rows (not a flag). None if already gone."""
+        """End an enrolment and delete the person's rows (not a flag). None if already gone.
+
+        `keep_alerts`: a contact's alert records stay (detached from them, until the
+        retention period ends), with everything that names them erased as for any removal:
+        their name and Telegram id in messages and records, their case file, check-ins."""
         self._require_coordinator(actor)
         now = self.clock.now()
         async with self.db.transaction() as tx:
@@ -399,6 +462,9 @@ class PeopleService:
             await self._check_not_last_coordinator(tx, target)
             # Everything that names or describes them goes first (storage/erasure.py),
             # then their own rows, through the foreign keys.
+            kept = 0
+            if keep_alerts and self.detach_alerts is not None:
+                kept = await self.detach_alerts(tx, target.id)
             erased = await self.eraser.erase(
                 tx, person_id=target.id, name=target.name, telegram_id=target.telegram_id
             )
@@ -413,18 +479,18 @@ class PeopleService:
                     "person": target.id,
                     "roles": role_names(target),
                     "policies": [self._unnamed(p, target) for p in policies],
+                    "alerts_kept": kept,
                 },
             )
             if target.id != actor.id:
                 # Their name, once more, to the coordinator: deleted from the outbox as
                 # soon as it is delivered.
-                await self._answer(
-                    tx,
-                    actor,
-                    Notice("remove.done", {"id": target.id, "name": target.name}, lang=actor.lang),
-                    confirm_message_id,
-                    erase_done=True,
+                done = Notice(
+                    "remove.done_kept" if kept else "remove.done",
+                    {"id": target.id, "name": target.name, "count": kept},
+                    lang=actor.lang,
                 )
+                await self._answer(tx, actor, done, confirm_message_id, erase_done=True)
         log.info(
             "person %d removed by %d: %d queued messages cancelled, %d deletions kept, "
             "%d sent messages and %d records cleared of them",

@@ -5,4 +5,5 @@
 - override.py: an override.
 - policy_step.py: a policy step.
 - checkin.py: a contact's check-in schedule.
+- casefile.py: a contact's case file, field by field.
 """

@@ -48,6 +48,8 @@ class Screen:
     params: dict[str, Any] = field(default_factory=dict)
     rows: list[tuple[Button, ...]] = field(default_factory=list)
     hidden: int = 0  # choices left without a button (`capped`): they can be typed
+    protect: bool = False  # shows what must not be forwarded (a case file's values)
+    about_id: int | None = None  # the person it describes, so removing them finds it
 
 
 class Flow(Protocol):
@@ -218,19 +220,28 @@ class Wizards:
         rows: tuple[tuple[Button, ...], ...] = ()
         if buttons:
             rows = (*screen.rows, (keyed(draft_id, "x", 0, "button.cancel"),))
-        notice = Notice(screen.key, screen.params, buttons=rows, lang=actor.lang)
+        notice = Notice(
+            screen.key, screen.params, buttons=rows, protect=screen.protect, lang=actor.lang
+        )
         if screen.hidden:
             question = text(screen.key, actor.lang, **screen.params)
             more = text("wizard.more_typed", actor.lang, hidden=screen.hidden)
             notice = Notice(
-                "text.block", {"text": f"{question}\n{more}"}, buttons=rows, lang=actor.lang
+                "text.block",
+                {"text": f"{question}\n{more}"},
+                buttons=rows,
+                protect=screen.protect,
+                lang=actor.lang,
             )
+        about = screen.about_id
         async with self.db.transaction() as tx:
             if edit is None:
-                await self.outbox.send(tx, actor.chat_id, notice, person_id=actor.id)
+                await self.outbox.send(
+                    tx, actor.chat_id, notice, person_id=actor.id, about_id=about
+                )
             else:
                 await self.outbox.edit(
-                    tx, actor.chat_id, notice, message_id=edit, person_id=actor.id
+                    tx, actor.chat_id, notice, message_id=edit, person_id=actor.id, about_id=about
                 )
 
     async def _say(self, actor: Person, key: str, **params: Any) -> None:

@@ -7,7 +7,7 @@ gets any of these.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from bot.domain.limits import fits, split_text
@@ -49,6 +49,15 @@ class GroupReader:
 def when(moment: datetime, person: Reader, *, seconds: bool = False) -> str:
     """A time in the reader's own zone (`/tz`) and language, with the zone's abbreviation."""
     return format_when(moment, person.tz, person.lang, seconds=seconds)
+
+
+def stamp(moment: datetime, reader: Reader) -> str:
+    """A timeline's time: to the second in the reader's zone, with UTC beside it (a record
+    read beside other records, and by a court, needs the one time everyone shares)."""
+    local = when(moment, reader, seconds=True)
+    if reader.tz == "UTC":
+        return local
+    return f"{local} (UTC {moment.astimezone(UTC):%Y-%m-%d %H:%M:%S})"
 
 
 def ago(delta: timedelta) -> str:
@@ -367,7 +376,7 @@ def timeline(
             params["names"] = ", ".join(params["names"])
         params.setdefault("name", "?")
         params.setdefault("step", "?")
-        lines.append(f"{when(event.at, reader, seconds=True)}  {text(key, lang, **params)}")
+        lines.append(f"{stamp(event.at, reader)}  {text(key, lang, **params)}")
     if pages:
         lines.append("")
         lines.append(text("timeline.pages", lang))
@@ -377,7 +386,7 @@ def timeline(
                 text(
                     "timeline.page",
                     lang,
-                    time=when(page.paged_at, reader),
+                    time=stamp(page.paged_at, reader),
                     name=name,
                     step=step,
                     delivery=text(f"delivery.{page.delivery.value}", lang),

@@ -71,6 +71,8 @@ CATALOGUE: dict[str, str] = {
         "/say <n> <text> - write to the contact of alert n you acknowledged "
         "(or reply to its page)\n"
         "/lang <en|ru|ko> - your language\n"
+        "/case <n> - the case file of alert n's contact, while the alert is open\n"
+        "/export <n> - the signed export (PDF and JSON) of alert n you acknowledged\n"
         "/help - this list"
     ),
     "help.coordinator": N_(
@@ -96,6 +98,9 @@ CATALOGUE: dict[str, str] = {
         "/trip <contact> <2h> - set or move a contact's trip timer\n"
         "/say <n> <text> - write to the contact of alert n\n"
         "/lang <en|ru|ko> - your language\n"
+        "/case <contact> [set <field> <value> | clear <field> | edit] - a contact's case "
+        "file; /case <n> - that of alert n's contact\n"
+        "/export <n> - the signed export (PDF and JSON) of alert n\n"
         "/help - this list"
     ),
     "help.unknown_command": N_("I don't know that command. Send /help to see what you can do."),
@@ -139,6 +144,26 @@ CATALOGUE: dict[str, str] = {
     "remove.confirm": N_(
         "Remove #{id} {name} ({roles})? This ends their enrolment and deletes their data. "
         "It cannot be undone."
+    ),
+    "remove.confirm_alerts": N_(
+        "Remove contact #{id} {name}? This ends their enrolment and deletes their data. "
+        "They have {count} alert records, which this would destroy too. Choose:\n"
+        "- Export first: the signed export of each alert is sent to you, then you choose again.\n"
+        "- Keep records: the alerts stay until the retention period ends (NABAT_RETENTION), "
+        "with their name, Telegram account, case file and check-ins gone.\n"
+        "- Destroy everything: the alerts go now too. It cannot be undone."
+    ),
+    "button.remove_export": N_("Export first"),
+    "button.remove_keep": N_("Keep records"),
+    "button.remove_all": N_("Destroy everything"),
+    "remove.exported": N_("Sent {count} exports above. Now choose for #{id} {name}:"),
+    "remove.export_failed": N_(
+        "The exports could not be made ({reason}); nothing was removed. Try again, or choose "
+        "without them."
+    ),
+    "remove.done_kept": N_(
+        "Removed #{id} {name}. {count} alert records are kept without their identity until "
+        "the retention period ends."
     ),
     "remove.last_coordinator": N_(
         "#{id} {name} is the last coordinator. Invite another coordinator before removing them."
@@ -652,6 +677,76 @@ CATALOGUE: dict[str, str] = {
     "button.no_quiet": N_("No quiet hours"),
     "button.pin_required": N_("PIN required"),
     "button.pin_optional": N_("No PIN needed"),
+    # Exports: /export N, and the PDF (labels only; what people wrote is shown as written).
+    "export.usage": N_(
+        "Usage: /export <alert number>, e.g. /export 12. You get the alert's record for an "
+        "urgent application, as a PDF and as signed JSON."
+    ),
+    "export.not_holder": N_(
+        "Only whoever acknowledged alert #{id}, or a coordinator, can export it. "
+        "Acknowledge it first."
+    ),
+    "export.closed": N_(
+        "Alert #{id} is resolved: its export, with the case file, is now for coordinators. Ask one."
+    ),
+    "export.too_large": N_(
+        "The export of alert #{id} is {size} MB: more than the {max} MB Telegram lets a bot "
+        "send. An operator can write it to disk: nabat alert export {id} --out DIR"
+    ),
+    "export.caption.pdf": N_(
+        "Alert #{id}: the record for an urgent application. Signed with the key {fingerprint}."
+    ),
+    "export.caption.json": N_(
+        "Alert #{id}: the same record as signed JSON. Anyone can check that it was not "
+        "changed: nabat verify {file}"
+    ),
+    "export.pdf.title": N_("Alert #{id}: record for an urgent application"),
+    "export.pdf.intro": N_(
+        "Exported from nabat on {time} UTC by {name}. Every time is to the second, in UTC "
+        "and in the person's local time ({tz}). What people wrote is quoted as written."
+    ),
+    "export.pdf.by_cli": N_("an operator (command line)"),
+    "export.pdf.page": N_("Page {n} of {total}"),
+    "export.pdf.footer": N_("Signed by nabat (Ed25519), key fingerprint {fingerprint}"),
+    "export.pdf.how_to_verify": N_("To verify: nabat verify {file} (the JSON sent with this PDF)"),
+    "export.pdf.person": N_("The person"),
+    "export.pdf.no_contact": N_("This alert has no contact (removed)."),
+    "export.pdf.pseudonym": N_("Pseudonym"),
+    "export.pdf.language": N_("Language"),
+    "export.pdf.time_zone": N_("Time zone"),
+    "export.pdf.case_file": N_("Case file"),
+    "export.pdf.no_case_file": N_("No case file was filled in for this person."),
+    "export.pdf.alert": N_("The alert"),
+    "export.pdf.kind": N_("Kind"),
+    "export.pdf.state": N_("State"),
+    "export.pdf.created": N_("Created"),
+    "export.pdf.acknowledged": N_("Acknowledged"),
+    "export.pdf.resolved": N_("Resolved"),
+    "export.pdf.note": N_("Note"),
+    "export.pdf.message": N_("Message"),
+    "export.pdf.last_location": N_("Last location"),
+    "export.pdf.at": N_("{utc} UTC\n{local} local time"),
+    "export.pdf.timeline": N_("Timeline"),
+    "export.pdf.col.utc": N_("Time (UTC)"),
+    "export.pdf.col.local": N_("Local time ({tz})"),
+    "export.pdf.col.who": N_("Who"),
+    "export.pdf.col.what": N_("What happened"),
+    "export.pdf.file": N_("Telegram file id: {file_id}"),
+    "export.pdf.deliveries": N_("Pages and their delivery"),
+    "export.pdf.no_pages": N_("No one was paged."),
+    "export.pdf.col.to": N_("To"),
+    "export.pdf.col.step": N_("Step"),
+    "export.pdf.col.delivery": N_("Delivery"),
+    "export.pdf.people": N_("Who acted"),
+    "export.pdf.col.name": N_("Name"),
+    "export.pdf.col.role": N_("Role"),
+    "export.pdf.signature": N_("Signature"),
+    "export.pdf.signature_text": N_(
+        "nabat signed this record at {time} UTC with the Ed25519 key whose fingerprint is "
+        "{fingerprint}. The file {file}, sent with this PDF, holds the same record and its "
+        "signature. To check that nothing in it was changed since, run: nabat verify {file} "
+        "- it names every value that differs."
+    ),
     # Check-ins on pages and timelines.
     "page.duress": N_(
         "The contact answered with their duress code or word: someone may be forcing them. "
@@ -715,6 +810,114 @@ CATALOGUE: dict[str, str] = {
     "say.too_long": N_("That is too long for the contact's screen: at most {max} characters."),
     "timeline.phrase": N_("{name} sent the contact: {text}"),
     "timeline.said": N_("{name} wrote to the contact: {text}"),
+    # Case files (bot/services/casefiles.py, bot/words/casefile_text.py, the guided
+    # flow bot/wizards/casefile.py). Field names (name_korean, documents.1.number) are
+    # what coordinators type: they stay as they are in every language.
+    "button.case_file": N_("Case file"),
+    "button.skip": N_("Skip"),
+    "button.finish": N_("Finish"),
+    "case.usage": N_(
+        "Usage:\n"
+        "/case <contact> - the case file\n"
+        "/case <contact> set <field> <value> - fill in one field\n"
+        "/case <contact> clear <field> - empty a field, a list item (documents.2) or a list\n"
+        "/case <contact> edit - field by field\n"
+        "/case <alert number> - the case file of that alert's contact\n"
+        "A name with spaces: /case K-17 Ivanova | set ...\n"
+        "Fields: name_latin, name_cyrillic, name_korean, birth_date, nationality, risk, "
+        "trusted_person, lawyer, notes; list items by number: documents.1.kind, .number, "
+        ".issued, .expires; addresses.1.kind, .text; proceedings.1.kind, .number, .date, "
+        ".note. Dates as YYYY-MM-DD."
+    ),
+    "case.usage_responder": N_(
+        "Usage: /case <alert number> - the case file of the contact of an open alert that was "
+        "paged to you or that you acknowledged. The page's Case file button shows it too."
+    ),
+    "case.header": N_("Case file of {name} (#{id}):"),
+    "case.header_alert": N_("Case file of {name}, the contact of alert #{alert}:"),
+    "case.empty": N_("The case file is empty."),
+    "case.edit_hint": N_(
+        "Change it: /case {ref} set <field> <value>, /case {ref} clear <field>, or field by "
+        "field: /case {ref} edit. Send /case for the fields."
+    ),
+    "case.preview": N_("Case file of {name} (#{id}) as it will be saved ({change}):"),
+    "case.confirm": N_("Save it?"),
+    "case.change.set": N_("{field} set"),
+    "case.change.clear": N_("{field} emptied"),
+    "case.change.guided": N_("filled in field by field"),
+    "case.saved": N_("The case file of {name} is saved."),
+    "case.stale": N_(
+        "The case file of {name} was changed after this preview: nothing was saved. Send "
+        "your change again."
+    ),
+    "case.no_contact": N_("Alert #{id} has no contact any more: there is no case file to show."),
+    "case.nothing": N_("nothing yet"),
+    "case.f.name_latin": N_("Name (Latin)"),
+    "case.f.name_cyrillic": N_("Name (Cyrillic)"),
+    "case.f.name_korean": N_("Name (Korean)"),
+    "case.f.birth_date": N_("Date of birth"),
+    "case.f.nationality": N_("Nationality"),
+    "case.f.risk": N_("Risk"),
+    "case.f.trusted_person": N_("Trusted person"),
+    "case.f.lawyer": N_("Lawyer"),
+    "case.f.notes": N_("Notes"),
+    "case.item.documents": N_("Document {n}"),
+    "case.item.addresses": N_("Address {n}"),
+    "case.item.proceedings": N_("Proceeding {n}"),
+    "case.part.number": N_("No. {value}"),
+    "case.part.issued": N_("issued {value}"),
+    "case.part.expires": N_("expires {value}"),
+    "case.part.date": N_("dated {value}"),
+    "case.q.name_latin": N_("Full name in Latin letters, as in their passport"),
+    "case.q.name_cyrillic": N_("Full name in Cyrillic, as Russian documents write it"),
+    "case.q.name_korean": N_("Full name in Korean"),
+    "case.q.birth_date": N_("Date of birth"),
+    "case.q.nationality": N_("Nationality"),
+    "case.q.documents": N_("Documents (passport, residence permit, refugee certificate...)"),
+    "case.q.addresses": N_("Addresses (where they live, where they work)"),
+    "case.q.risk": N_("The risk: why return would endanger them, in a few lines"),
+    "case.q.proceedings": N_(
+        "Pending proceedings (refugee application, court cases, decisions and their dates)"
+    ),
+    "case.q.trusted_person": N_("Family or a trusted person to call, and how"),
+    "case.q.lawyer": N_("The lawyer who knows the case, and how to reach them"),
+    "case.q.notes": N_("Notes"),
+    "case.how.text": N_("Reply with the value; - empties it; Skip keeps it."),
+    "case.how.date": N_("Reply with a date like 1990-05-31; - empties it; Skip keeps it."),
+    "case.how.documents": N_(
+        "Reply to add one: kind; number; issued; expires (dates like 2020-01-31), e.g. "
+        "passport; 12 3456789; 2020-01-31; 2030-01-30. - empties the list; Skip goes on."
+    ),
+    "case.how.addresses": N_(
+        "Reply to add one: kind; address, e.g. home; Lenina 5, Vladivostok. - empties the "
+        "list; Skip goes on."
+    ),
+    "case.how.proceedings": N_(
+        "Reply to add one: kind; number; date; note, e.g. court case; 2a-123/2026; "
+        "2026-03-01; hearing pending. - empties the list; Skip goes on."
+    ),
+    "case.w_contact": N_(
+        "Case file, field by field: for which contact? Press one, or reply with a name or #number."
+    ),
+    "case.w_field": N_(
+        "Case file of {name}, {n} of {total}: {question}\n{how}\nNow: {now}\n"
+        "Finish shows the whole case file to confirm."
+    ),
+    "case.bad.unknown": N_(
+        "{field}: there is no such field. The fields are {fields}; a list item's part is "
+        "written like documents.1.number."
+    ),
+    "case.bad.not_list": N_("{field}: that field is not a list: write its name alone."),
+    "case.bad.parts": N_("{field}: name a part: {parts}."),
+    "case.bad.item": N_("{field}: number the items from 1; the next new one is {next}."),
+    "case.bad.no_item": N_("{field}: there is no such item: the case file has {count}."),
+    "case.bad.date": N_("{field}: write a date as YYYY-MM-DD, e.g. 1990-05-31."),
+    "case.bad.too_long": N_("{field}: at most {max} characters."),
+    "case.bad.control": N_("{field}: remove the control characters."),
+    "case.bad.too_many": N_("{field}: at most {max} items."),
+    "case.bad.invalid": N_("{field}: that value can't be used."),
+    "case.bad.needs_value": N_("{field}: give a value after the field name, or use clear."),
+    "case.bad.item_form": N_("{field}: write one item as {form}, its parts separated by ;."),
     "error.not_allowed": N_("You can't do that."),
     "error.internal": N_("Something went wrong on our side. Please try again."),
 }

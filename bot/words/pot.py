@@ -86,9 +86,7 @@ def _content(data: bytes) -> list[tuple[object, ...]]:
     """What a file says, message by message: not how this Babel version lays it out."""
     catalog = read_po(io.BytesIO(data))
     return [
-        (m.context, m.id, m.string, m.fuzzy, " ".join(m.auto_comments))
-        for m in catalog
-        if m.id
+        (m.context, m.id, m.string, m.fuzzy, " ".join(m.auto_comments)) for m in catalog if m.id
     ]
 
 

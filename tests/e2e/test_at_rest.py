@@ -110,3 +110,45 @@ async def test_check_in_schedules_pins_and_events_are_not_in_the_database_file(
     assert leaks(raw_bytes(db_path), plaintexts) == []
     # The scan can find things: the event kinds are stored in clear, by design.
     assert leaks(raw_bytes(db_path), ["checked_in"]) == ["checked_in"]
+
+
+async def test_a_filled_case_file_is_not_in_the_database_file(
+    harness: BotHarness, enrolled: Cast
+) -> None:
+    """Every field of a case file, filled by the one-line form and field by field, shown
+    to a paged responder: none of it is in the file, in any script."""
+    c = enrolled.coordinator
+    values = {
+        "name_latin": "Kim Chol Su",
+        "name_cyrillic": "Ким Чол Су",
+        "name_korean": "김철수",
+        "birth_date": "1987-11-23",
+        "nationality": "Chosonin",
+        "documents.1.number": "PX8365123",
+        "addresses.1.text": "Svetlanskaya 117, kv 4",
+        "risk": "Bezhal iz lesozagotovok",
+        "proceedings.1.number": "2a-4471/2026",
+        "trusted_person": "Sestra Kim Yong Hee",
+        "lawyer": "Advokat Semyonova",
+        "notes": "Boitsya zvonkov",
+    }
+    for field, value in values.items():
+        await harness.reply_to(c, f"/case #4 set {field} {value}")
+    await c.press_button("Confirm")
+    await harness.settle()
+    await harness.reply_to(c, "/case #4 edit")
+    await harness.reply_to(c, "Kim Chol Soo")  # the guided flow's first answer, then Finish
+    await c.press_button("Finish")
+    await harness.settle()
+    await c.press_button("Confirm")
+    await enrolled.contacts[0].send("/panic")
+    await harness.settle()
+    await enrolled.responders[0].press_button("Case file")
+    await harness.settle()
+    assert "Bezhal iz lesozagotovok" in str(enrolled.responders[0].visible[-1].text)
+    plaintexts = [*values.values(), "Kim Chol Soo", "Svetlanskaya", "lesozagotovok", "Yong Hee"]
+    db_path = harness.database_path
+    assert leaks(raw_bytes(db_path), plaintexts) == []
+    await harness.services.db.checkpoint()
+    assert leaks(raw_bytes(db_path), plaintexts) == []
+    assert leaks(raw_bytes(db_path), ["case.open"]) == ["case.open"]  # the scan finds things

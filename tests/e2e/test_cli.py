@@ -226,6 +226,10 @@ def test_pip_install_ships_every_package_and_the_migrations() -> None:
             package = ".".join(init.parent.relative_to(root).parts)
             assert any(fnmatch.fnmatch(package, pattern) for pattern in include), package
     assert "migrations/*.sql" in config["package-data"]["storage"]
+    # The PDF's fonts, and their licenses, travel with the code (bot/words/fonts/).
+    shipped = config["package-data"]["bot"]
+    for font in (root / "bot" / "words" / "fonts").iterdir():
+        assert any(fnmatch.fnmatch(f"words/fonts/{font.name}", p) for p in shipped), font
     assert {m.version for m in bundled_migrations()} == {
         int(p.name[:4]) for p in (root / "storage" / "migrations").glob("*.sql")
     }

@@ -33,6 +33,7 @@ NABAT_METHODS = frozenset(
         "stopMessageLiveLocation",
         "sendVoice",
         "sendPhoto",
+        "sendDocument",
         "copyMessage",
         "forwardMessage",
         "setMyCommands",

@@ -324,6 +324,29 @@ async def test_media_location_copy_and_forward_create_messages(emulator: Emulato
     assert len(emulator.sent(anna.id)) == 3 and len(emulator.sent()) == 5
 
 
+async def test_an_uploaded_document_keeps_its_bytes_and_over_50_mb_is_refused(
+    emulator: Emulator,
+) -> None:
+    anna = await started_user(emulator)
+    async with ptb_bot(emulator, read_timeout=20.0) as bot:
+        sent = await bot.send_document(
+            anna.id, telegram.InputFile(b"%PDF-1.7 tiny", filename="alert-1.pdf"), caption="PDF"
+        )
+        assert sent.document is not None and sent.document.file_name == "alert-1.pdf"
+        again = await bot.send_document(anna.id, sent.document.file_id)
+        assert again.document is not None
+        assert again.document.file_id == sent.document.file_id
+        too_big = telegram.InputFile(b"x" * (50 * 2**20 + 1), filename="big.bin")
+        with pytest.raises(telegram.error.NetworkError):
+            await bot.send_document(anna.id, too_big)
+    first, second = anna.messages
+    assert (first.kind, first.text, first.upload) == ("document", "PDF", b"%PDF-1.7 tiny")
+    assert first.file_name == "alert-1.pdf" and first.raw["document"]["mime_type"] == (
+        "application/pdf"
+    )
+    assert second.upload is None  # sent again by file id: nothing was uploaded
+
+
 async def test_commands_chats_members_and_groups(emulator: Emulator) -> None:
     anna = await started_user(emulator)
     stranger = emulator.user(3003, "Stranger")

@@ -38,9 +38,11 @@ def mentions(values: list[str], needles: list[str]) -> list[tuple[str, str]]:
     return [(n, v[:120]) for v in values for n in needles if n in v]
 
 
-async def remove(h: BotHarness, coordinator: SimUser, who: str) -> None:
-    await h.reply_to(coordinator, f"/remove {who}")
-    await coordinator.press_button("Remove")
+async def remove(h: BotHarness, coordinator: SimUser, who: str, button: str = "Remove") -> None:
+    question = await h.reply_to(coordinator, f"/remove {who}")
+    if "alert records" in question and button == "Remove":
+        button = "Destroy everything"  # a contact with alerts is asked what to do with them
+    await coordinator.press_button(button)
     await h.emu.wait_for(
         lambda: str(coordinator.visible[-1].text).startswith("Removed #"), what="removed"
     )
@@ -141,3 +143,100 @@ async def test_a_removed_contact_leaves_no_check_in_schedule_pins_or_log(
             f"SELECT COUNT(*) FROM {table} WHERE person_id = 4"
         )
         assert rows[0][0] == 0
+
+
+async def test_removing_a_contact_with_alerts_says_how_many_and_can_keep_them_without_identity(
+    harness: BotHarness, enrolled: Cast
+) -> None:
+    contact, anna = enrolled.contacts[0], enrolled.responders[0]
+    tg_id, name = CONTACTS[0]
+    await contact.send(f"/panic {SECRETS[0]}")
+    await harness.settle()
+    await harness.reply_to(anna, "/resolve 1 done")
+    await contact.send("/panic again, second time")
+    await harness.settle()
+    question = await harness.reply_to(enrolled.coordinator, f"/remove {name}")
+    assert "They have 2 alert records" in question
+    labels = [label for label, _ in enrolled.coordinator.visible[-1].buttons]
+    assert labels == ["Export first", "Keep records", "Destroy everything", "Cancel"]
+    await enrolled.coordinator.press_button("Keep records")
+    await harness.emu.wait_for(
+        lambda: str(enrolled.coordinator.visible[-1].text).startswith("Removed #"), what="done"
+    )
+    assert "2 alert records are kept" in str(enrolled.coordinator.visible[-1].text)
+    await harness.settle()
+    alerts = harness.services.alerts.context.alerts
+    for alert_id in (1, 2):
+        kept = await alerts.get(harness.services.db, alert_id)
+        assert kept is not None and kept.contact_id is None
+    # The record stays (what they wrote), the identity does not (once the bot's replies
+    # have left their chat: until then the deletions need its id).
+    await harness.advance(harness.services.settings.contact_reply_ttl.total_seconds())
+    values = await decrypted_database(harness)
+    assert mentions(values, [name, str(tg_id), *name.split()]) == []
+    assert mentions(values, [SECRETS[0]]) != []
+
+
+async def test_destroy_everything_removes_a_contacts_alerts_with_them(
+    harness: BotHarness, enrolled: Cast
+) -> None:
+    contact = enrolled.contacts[0]
+    await contact.send(f"/panic {SECRETS[0]}")
+    await harness.settle()
+    await remove(harness, enrolled.coordinator, CONTACTS[0][1], "Destroy everything")
+    assert await harness.services.alerts.context.alerts.get(harness.services.db, 1) is None
+    assert mentions(await decrypted_database(harness), [SECRETS[0]]) == []
+
+
+CASE_VALUES = ["Kim Chol Su", "김철수", "Ким Чол Су", "836512345", "Lenina 5", "labour camp"]
+
+
+async def test_a_removed_contacts_case_file_is_gone_even_when_their_alert_records_are_kept(
+    harness: BotHarness, enrolled: Cast
+) -> None:
+    coordinator, contact, anna = enrolled.coordinator, enrolled.contacts[0], enrolled.responders[0]
+    for change in (
+        "name_latin Kim Chol Su",
+        "name_korean 김철수",
+        "name_cyrillic Ким Чол Су",
+        "documents.1.number 836512345",
+        "addresses.1.text Lenina 5",
+        "risk Returned, he faces a labour camp.",
+    ):
+        await harness.reply_to(coordinator, f"/case #4 set {change}")
+    await coordinator.press_button("Confirm")
+    await contact.send("/panic help")
+    await harness.settle()
+    await anna.press_button("Case file")  # the case file now sits in Anna's chat, too
+    await harness.settle()
+    assert "Kim Chol Su" in str(anna.visible[-1].text)
+    assert mentions(await decrypted_database(harness), CASE_VALUES) != []  # the scan finds them
+    await remove(harness, coordinator, CONTACTS[0][1], "Keep records")
+    rows = await harness.services.db.fetchall("SELECT COUNT(*) FROM case_files")
+    assert rows[0][0] == 0
+    assert mentions(await decrypted_database(harness), CASE_VALUES) == []
+
+
+async def test_export_first_sends_each_alerts_signed_export_then_asks_again(
+    harness: BotHarness, enrolled: Cast
+) -> None:
+    contact, coordinator = enrolled.contacts[0], enrolled.coordinator
+    await contact.send(f"/panic {SECRETS[0]}")
+    await harness.settle()
+    await harness.reply_to(coordinator, f"/remove {CONTACTS[0][1]}")
+    await coordinator.press_button("Export first")
+    await harness.emu.wait_for(
+        lambda: "Keep records" in [b for b, _ in coordinator.visible[-1].buttons],
+        what="the question again",
+    )
+    await harness.settle()
+    files = [m for m in coordinator.visible if m.kind == "document"]
+    assert sorted(str(m.raw["document"]["file_name"]) for m in files) == [
+        "alert-1.json",
+        "alert-1.pdf",
+    ]
+    assert any("Sent 1 exports above" in str(m.text) for m in coordinator.visible)
+    await coordinator.press_button("Destroy everything")
+    await harness.settle()
+    # The exports were delivered before the removal and stay in the coordinator's chat.
+    assert len([m for m in coordinator.visible if m.kind == "document"]) == 2

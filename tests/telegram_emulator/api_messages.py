@@ -1,4 +1,5 @@
-"""The bot's message-creating methods: send, copy, forward.
+"""The bot's message-creating methods: send (text, location, voice, photo, document), copy,
+forward.
 
 Checks run in the order that keeps state honest: chat and permissions, then content, then
 the flood limits, and only then is a message created, so a refused call changes nothing
@@ -20,6 +21,7 @@ from tests.telegram_emulator.formatting import (
     render,
 )
 from tests.telegram_emulator.state import Chat, ChatType, StoredMessage, World
+from tests.telegram_emulator.validation import Upload
 
 Params = dict[str, Any]
 
@@ -212,6 +214,29 @@ async def send_photo(world: World, p: Params) -> Any:
     return _create(world, chat, "photo", content, p, p.get("caption")).to_json()
 
 
+MAX_UPLOAD = 50 * 1024 * 1024  # what Telegram takes from a bot in one file
+
+
+async def send_document(world: World, p: Params) -> Any:
+    """A file by id, or uploaded (multipart): the bytes stay on the message for tests."""
+    chat = target_chat(world, p["chat_id"])
+    value = p["document"]
+    upload = value if isinstance(value, Upload) else None
+    if upload is not None and len(upload.data) > MAX_UPLOAD:
+        raise ApiError(413, "Request Entity Too Large")
+    file_id = _file_id(world, value, "document")
+    document: dict[str, Any] = {"file_id": file_id, "file_unique_id": f"u{file_id}"[:32]}
+    if upload is not None:
+        document["file_name"] = upload.filename
+        document["mime_type"] = upload.content_type
+        document["file_size"] = len(upload.data)
+    content = {"document": document, **_caption(p)}
+    check_markup(p.get("reply_markup"))
+    message = _create(world, chat, "document", content, p, p.get("caption"))
+    message.upload = upload.data if upload is not None else None
+    return message.to_json()
+
+
 def _source(world: World, p: Params, verb: str) -> StoredMessage:
     source_chat = world.chat(p["from_chat_id"])
     if source_chat is None:
@@ -262,10 +287,19 @@ HANDLERS = {
     "sendLocation": send_location,
     "sendVoice": send_voice,
     "sendPhoto": send_photo,
+    "sendDocument": send_document,
     "copyMessage": copy_message,
     "forwardMessage": forward_message,
 }
 
 MESSAGE_CREATING = frozenset(
-    {"sendMessage", "sendLocation", "sendVoice", "sendPhoto", "copyMessage", "forwardMessage"}
+    {
+        "sendMessage",
+        "sendLocation",
+        "sendVoice",
+        "sendPhoto",
+        "sendDocument",
+        "copyMessage",
+        "forwardMessage",
+    }
 )

@@ -72,6 +72,11 @@ METHODS: dict[str, str] = {
         "parse_mode:String caption_entities:[MessageEntity] show_caption_above_media:Boolean "
         "has_spoiler:Boolean " + _SEND_TAIL
     ),
+    "sendDocument": (
+        f"business_connection_id:String {_TARGET} document!:InputFile|String "
+        "thumbnail:InputFile|String caption:String parse_mode:String "
+        "caption_entities:[MessageEntity] disable_content_type_detection:Boolean " + _SEND_TAIL
+    ),
     "copyMessage": (
         f"{_TARGET} from_chat_id!:Integer|String message_id!:Integer "
         "video_start_timestamp:Integer caption:String parse_mode:String "

@@ -105,7 +105,9 @@ class Emulator:
     # -- lifecycle ---------------------------------------------------------------------
 
     async def start(self) -> None:
-        app = web.Application()
+        # Room for the largest file Telegram takes from a bot (sendDocument checks it):
+        # aiohttp's own limit, 1 MiB, would refuse an upload long before Telegram does.
+        app = web.Application(client_max_size=api_messages.MAX_UPLOAD + 2**20)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         app.router.add_route("*", "/file/bot{token}/{path:.*}", self._no_file)
         # handler_cancellation: when the bot hangs up (read timeout), the stalled handler is

@@ -74,7 +74,7 @@ class StoredMessage:
     chat: Chat
     sender: Profile
     date: datetime
-    kind: str  # "text", "location", "voice", "photo"
+    kind: str  # "text", "location", "voice", "photo", "document"
     content: dict[str, Any]  # the Bot API fields of the content: text+entities, location, ...
     reply_markup: dict[str, Any] | None = None
     protect_content: bool = False
@@ -86,6 +86,7 @@ class StoredMessage:
     edits: list[str] = field(default_factory=list)
     edit_date: datetime | None = None
     live_stopped: bool = False
+    upload: bytes | None = field(default=None, repr=False)  # a file the bot uploaded
 
     @property
     def from_bot(self) -> bool:

@@ -38,7 +38,7 @@ class BotMessage:
 
     message_id: int
     chat_id: int
-    kind: str  # "text", "location", "voice", "photo"
+    kind: str  # "text", "location", "voice", "photo", "document"
     text: str | None  # text or caption as the user sees it (HTML already parsed)
     reply_markup: dict[str, Any] | None
     protect_content: bool
@@ -51,6 +51,7 @@ class BotMessage:
     entities: list[dict[str, Any]] = field(default_factory=list)
     edit_date: datetime | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False)  # the Bot API Message
+    upload: bytes | None = field(default=None, repr=False)  # the bytes of a sent document
 
     @property
     def buttons(self) -> list[tuple[str, str]]:
@@ -61,6 +62,12 @@ class BotMessage:
             for row in markup.get("inline_keyboard", [])
             for button in row
         ]
+
+    @property
+    def file_name(self) -> str | None:
+        """A document's file name, as the bot gave it."""
+        document = self.raw.get("document")
+        return document.get("file_name") if document else None
 
     @property
     def location(self) -> tuple[float, float] | None:
@@ -87,4 +94,5 @@ class BotMessage:
             ),
             edit_date=message.edit_date,
             raw=message.to_json(),
+            upload=message.upload,
         )

@@ -198,6 +198,8 @@ def test_a_bad_api_url_does_not_echo_credentials_in_it():
         ("NABAT_LANGUAGE", "english", "like en, ru"),
         ("NABAT_LANGUAGE", "pt_BRA", "language tag"),
         ("NABAT_LANGUAGE", "pt-BR", "does not speak; expected one of en, ru, ko"),
+        ("NABAT_RETENTION", "12h", "shorter than a day"),
+        ("NABAT_RETENTION", "3700d", "maximum of"),
     ],
 )
 def test_a_bad_value_names_the_setting_and_what_is_expected(name, value, complaint):

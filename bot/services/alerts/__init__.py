@@ -33,6 +33,7 @@ from bot.services.alerts.outcomes import Outcomes
 from bot.services.alerts.paging import Pager
 from bot.words.phrases import Phrasebook
 from storage.alerts import AlertRepo
+from storage.casefiles import CaseFileRepo
 from storage.db import Database
 from storage.drafts import DraftRepo
 from storage.groups import GroupRepo
@@ -61,6 +62,7 @@ class AlertService:
         panic_on_plain_text: bool,
         resolved_grace: timedelta = timedelta(hours=1),
         phrasebook: Phrasebook | None = None,
+        case_files: CaseFileRepo | None = None,
     ) -> None:
         self.context = AlertContext(
             db=db,
@@ -76,6 +78,7 @@ class AlertService:
             delete_contact_messages=delete_contact_messages,
             panic_on_plain_text=panic_on_plain_text,
             resolved_grace=resolved_grace,
+            case_files=case_files,
         )
         self.escalation = Escalation(self.context, Pager(self.context))
         self.intake = Intake(self.context, self.escalation)

@@ -200,7 +200,7 @@ class CheckinHooks:
         contact_name = await ctx.contact_name(tx, alert)
         reads = await ctx.contact_lang(tx, alert)
         policy = await ctx.policy_of(tx, alert)
-        buttons = page_buttons(alert)
+        buttons = page_buttons(alert, case_file=await ctx.has_case_file(tx, alert))
         for page in await ctx.alerts.pages(tx, alert.id):
             if page.outbox_id is None or page.person_id is None:
                 continue

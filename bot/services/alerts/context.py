@@ -29,6 +29,7 @@ from bot.domain.models import (
 from bot.words import alert_text
 from bot.words.alert_text import GroupReader
 from storage.alerts import AlertRepo
+from storage.casefiles import CaseFileRepo
 from storage.db import Database, Transaction
 from storage.drafts import DraftRepo
 from storage.groups import GroupRepo
@@ -58,11 +59,20 @@ class AlertContext:
     delete_contact_messages: bool
     panic_on_plain_text: bool
     resolved_grace: timedelta
+    # Pages of a contact with a filled-in case file carry a Case file button (casefiles.py).
+    case_files: CaseFileRepo | None = None
 
     def wake_after(self, tx: Transaction) -> None:
         """Ask for an early tick once `tx` commits (the tick must see what it wrote)."""
         if self.wake not in tx.after_commit:
             tx.after_commit.append(self.wake)
+
+    async def has_case_file(self, tx: Transaction, alert: Alert) -> bool:
+        """Whether the alert's contact has a case file with anything in it: only then does
+        a page to a person carry the Case file button."""
+        if self.case_files is None or alert.contact_id is None:
+            return False
+        return await self.case_files.filled(tx, alert.contact_id)
 
     async def policy_of(self, tx: Transaction, alert: Alert) -> Policy:
         """The alert's policy, or the default if it is gone."""
@@ -100,15 +110,13 @@ class AlertContext:
         closed: str | None = None,
     ) -> None:
         """Every page of `alert` that went out now says who acknowledged or resolved it
-        (bot/words/alert_text.py, page_after); an acknowledged one keeps a Resolve button."""
+        (bot/words/alert_text.py, page_after); an acknowledged one keeps a Resolve button,
+        and a page to a person its Case file button."""
         contact_name = await self.contact_name(tx, alert)
         reads = await self.contact_lang(tx, alert)
         groups = {g.id: g for g in await self.groups.all(tx)}
-        buttons: Buttons = (
-            ((Button("button.resolve", f"res:{alert.id}"),),)
-            if alert.state is AlertState.ACKNOWLEDGED
-            else ()
-        )
+        buttons = buttons_wanted(alert)
+        case_file = bool(buttons) and await self.has_case_file(tx, alert)
         for page in await self.alerts.pages(tx, alert.id):
             if page.outbox_id is None or page.delivery is PageDelivery.FAILED:
                 continue
@@ -132,6 +140,8 @@ class AlertContext:
                     (*buttons[0], Button("button.answer", f"ans:{alert.id}")),
                     *buttons[1:],
                 )
+            if shown_buttons and owner is not None and case_file:
+                shown_buttons = (*shown_buttons, case_file_row(alert))
             await self.outbox.edit(
                 tx,
                 chat_id,
@@ -165,14 +175,28 @@ class AlertContext:
         return person.name if person else "?"
 
 
-def page_buttons(alert: Alert) -> Buttons:
-    """A page's buttons while no one has acknowledged it."""
-    return (
+def page_buttons(alert: Alert, *, case_file: bool = False) -> Buttons:
+    """A page's buttons while no one has acknowledged it; `case_file`: a page to a person
+    whose contact has a case file also opens that (never a group's page: a group is not
+    whom the case file is shown to)."""
+    buttons: Buttons = (
         (
             Button("button.ack", f"ack:{alert.id}"),
             Button("button.resolve", f"res:{alert.id}"),
         ),
     )
+    return (*buttons, case_file_row(alert)) if case_file else buttons
+
+
+def buttons_wanted(alert: Alert) -> Buttons:
+    """An edited page's buttons: Resolve while acknowledged, none once resolved."""
+    if alert.state is AlertState.ACKNOWLEDGED:
+        return ((Button("button.resolve", f"res:{alert.id}"),),)
+    return ()
+
+
+def case_file_row(alert: Alert) -> tuple[Button, ...]:
+    return (Button("button.case_file", f"cf:{alert.id}"),)
 
 
 def block(shown: str, reader: alert_text.Reader, buttons: Buttons = ()) -> Notice:

@@ -60,6 +60,8 @@ class Pager:
         chats = [p.chat_id for p in targets] + [g.chat_id for g in groups]
         owners: list[int | None] = [p.id for p in targets] + [None for _ in groups]
         buttons = page_buttons(alert)
+        # A page to a person opens the contact's case file, if there is one to open.
+        personal = page_buttons(alert, case_file=await ctx.has_case_file(tx, alert))
         sends: list[tuple[int, Notice, int | None]] = []
         for reader, chat_id, owner in zip(readers, chats, owners, strict=True):
             shown = alert_text.page_text(
@@ -71,7 +73,8 @@ class Pager:
                 held_by=held_by,
                 reads=reads,
             )
-            sends.append((chat_id, block(shown, reader, buttons), owner))
+            shown_buttons = buttons if owner is None else personal
+            sends.append((chat_id, block(shown, reader, shown_buttons), owner))
         rows = await ctx.outbox.send_many(tx, sends, priority=priority, about_id=alert.contact_id)
         followups = [
             e for e in await ctx.alerts.events(tx, alert.id) if e.kind is EventKind.FOLLOWUP
