@@ -9,8 +9,8 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,6 +33,8 @@ from storage.lock import DataDirLock
 
 if TYPE_CHECKING:
     from telegram import Bot
+
+    from bot.wiring import Services
 
 log = logging.getLogger("nabat")
 
@@ -526,12 +528,24 @@ async def _migrate(settings: Settings, clock: Clock) -> int:
     return 0
 
 
-async def _rota(settings: Settings, args: argparse.Namespace, clock: Clock) -> int:
-    from bot.services.rota_file import RotaFileError, export_rota, import_rota, write_private
+async def _file_transfer(
+    settings: Settings,
+    args: argparse.Namespace,
+    clock: Clock,
+    *,
+    action: str,
+    export_file: Callable[[Services, datetime], Awaitable[str]],
+    import_file: Callable[[Services, str, datetime], Awaitable[object]],
+    refused: type[Exception],
+    written: str,
+) -> int:
+    """`nabat rota|case export|import FILE`: one file, validated whole before anything
+    changes; written mode 0600 (it names people)."""
+    from bot.services.rota_file import write_private
     from bot.wiring import Services
 
     text = ""
-    if args.rota_command == "import":
+    if action == "import":
         try:
             text = args.file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
@@ -545,21 +559,13 @@ async def _rota(settings: Settings, args: argparse.Namespace, clock: Clock) -> i
     )
     try:
         now = clock.now()
-        if args.rota_command == "export":
-            write_private(args.file, await export_rota(services.db, services.cipher, now))
-            print(f"Rota written to {args.file} (mode 0600: it names people, keep it private).")
+        if action == "export":
+            write_private(args.file, await export_file(services, now))
+            print(written)
             return 0
-        summary = await import_rota(
-            services.db,
-            services.cipher,
-            text,
-            source=str(args.file),
-            now=now,
-            dry_run=args.dry_run,
-            on_policy_changed=services.alerts.escalation.policy_changed,
-        )
-    except RotaFileError as exc:
-        for error in exc.errors:
+        summary = await import_file(services, text, now)
+    except refused as exc:
+        for error in getattr(exc, "errors", [str(exc)]):
             print(error, file=sys.stderr)
         print(f"nabat: {args.file} was not imported; nothing changed.", file=sys.stderr)
         return EXIT_USAGE
@@ -573,6 +579,29 @@ async def _rota(settings: Settings, args: argparse.Namespace, clock: Clock) -> i
     else:
         print(f"Imported {args.file}: {summary}.")
     return 0
+
+
+async def _rota(settings: Settings, args: argparse.Namespace, clock: Clock) -> int:
+    from bot.services.rota_file import RotaFileError, export_rota, import_rota
+
+    return await _file_transfer(
+        settings,
+        args,
+        clock,
+        action=args.rota_command,
+        export_file=lambda s, now: export_rota(s.db, s.cipher, now),
+        import_file=lambda s, text, now: import_rota(
+            s.db,
+            s.cipher,
+            text,
+            source=str(args.file),
+            now=now,
+            dry_run=args.dry_run,
+            on_policy_changed=s.alerts.escalation.policy_changed,
+        ),
+        refused=RotaFileError,
+        written=f"Rota written to {args.file} (mode 0600: it names people, keep it private).",
+    )
 
 
 async def _alert_export(settings: Settings, args: argparse.Namespace, clock: Clock) -> int:
@@ -675,48 +704,20 @@ def _verify(settings: Settings, path: Path) -> int:
 
 async def _case(settings: Settings, args: argparse.Namespace, clock: Clock) -> int:
     from bot.services.casefile_toml import CaseFileImportError, export_cases, import_cases
-    from bot.services.rota_file import write_private
-    from bot.wiring import Services
 
-    text = ""
-    if args.case_command == "import":
-        try:
-            text = args.file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            print(f"nabat: cannot read {args.file}: {exc}", file=sys.stderr)
-            return EXIT_USAGE
-    loaded = await checked_keys(settings, clock)
-    assert loaded is not None
-    services = await Services.open(
-        settings, loaded.ring, clock, bot_username=settings.bot_username or "nabat"
+    return await _file_transfer(
+        settings,
+        args,
+        clock,
+        action=args.case_command,
+        export_file=lambda s, now: export_cases(s.db, s.cipher, now),
+        import_file=lambda s, text, now: import_cases(
+            s.db, s.cipher, text, source=str(args.file), now=now, dry_run=args.dry_run
+        ),
+        refused=CaseFileImportError,
+        written=f"Case files written to {args.file} (mode 0600: it describes people at risk, "
+        "keep it private).",
     )
-    try:
-        now = clock.now()
-        if args.case_command == "export":
-            write_private(args.file, await export_cases(services.db, services.cipher, now))
-            print(
-                f"Case files written to {args.file} (mode 0600: it describes people at risk, "
-                "keep it private)."
-            )
-            return 0
-        summary = await import_cases(
-            services.db, services.cipher, text, source=str(args.file), now=now, dry_run=args.dry_run
-        )
-    except CaseFileImportError as exc:
-        for error in exc.errors:
-            print(error, file=sys.stderr)
-        print(f"nabat: {args.file} was not imported; nothing changed.", file=sys.stderr)
-        return EXIT_USAGE
-    except OSError as exc:
-        print(f"nabat: cannot write {args.file}: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        await services.close()
-    if args.dry_run:
-        print(f"Dry run, nothing changed. Importing {args.file} would make {summary}.")
-    else:
-        print(f"Imported {args.file}: {summary}.")
-    return 0
 
 
 async def _rotate(settings: Settings, args: argparse.Namespace, clock: Clock) -> int:
