@@ -29,7 +29,6 @@ from bot.domain.models import AlertState, Notice, Person, Role
 from bot.services.alerts.actions import Actions
 from bot.services.export.document import VIA_COMMAND_LINE, VIA_TELEGRAM, Sources, build, utc
 from bot.services.export.signed import file_bytes, sign_document
-from bot.words.export_pdf import file_name, render
 from storage.audit import AuditRepo
 from storage.db import Database, Transaction
 
@@ -50,11 +49,11 @@ class Export:
 
     @property
     def pdf_name(self) -> str:
-        return file_name(self.alert_id, "pdf")
+        return f"alert-{self.alert_id}.pdf"
 
     @property
     def json_name(self) -> str:
-        return file_name(self.alert_id, "json")
+        return f"alert-{self.alert_id}.json"
 
 
 class ExportService:
@@ -87,6 +86,10 @@ class ExportService:
             raise NotFound("alert.not_found", id=alert_id)
         signed = sign_document(document, self._key, signed_at=utc(now))
         # Drawing a PDF takes tenths of a second of CPU: not on the loop a panic waits on.
+        # Imported when first needed: the PDF library costs every start of nabat (and of
+        # each `nabat` command) about a sixth of a second otherwise.
+        from bot.words.export_pdf import render
+
         pdf = await asyncio.to_thread(render, signed, lang)
         contact = document["contact"]
         return Export(
