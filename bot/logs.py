@@ -25,11 +25,23 @@ _QUIET = {
     "telegram": logging.INFO,
     "apscheduler": logging.ERROR,
     "aiosqlite": logging.INFO,
+    # fpdf2 names the characters a font lacks (a person's name, from an export's text).
+    "fpdf": logging.ERROR,
+    "fontTools": logging.ERROR,
 }
 
 
 # Loggers whose records are scrubbed, with their children ("telegram.ext.Updater").
-LIBRARIES = ("telegram", "httpx", "httpcore", "apscheduler", "aiosqlite", "asyncio")
+LIBRARIES = (
+    "telegram",
+    "httpx",
+    "httpcore",
+    "apscheduler",
+    "aiosqlite",
+    "asyncio",
+    "fpdf",
+    "fontTools",
+)
 
 # A printf conversion as logging's %-style formatting reads it: %s, %d, %(name)r, %-8.3f, %%.
 _CONVERSION = re.compile(

@@ -236,7 +236,11 @@ class Services:
         people.on_removed.append(forget_person)
         alert_repo = alerts.context.alerts
         people.count_alerts = alert_repo.count_for_contact
-        people.detach_alerts = alert_repo.detach_contact
+
+        async def detach_alerts(tx: Transaction, person_id: int) -> int:
+            return await alert_repo.detach_contact(tx, person_id, clock.now())
+
+        people.detach_alerts = detach_alerts
         groups.on_removed.append(forget_group)
         people.after_change.append(lambda: watch.report_gaps(daily=False))
         groups.after_change.append(lambda: watch.report_gaps(daily=False))

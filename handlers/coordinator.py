@@ -13,7 +13,7 @@ from handlers.common import answer_quietly, coordinators_only, replying
 from handlers.context import NabatContext
 
 REMOVE_PATTERN = r"^rm:"
-_REMOVE_DATA = re.compile(r"rm:(y|n|k|x):(\d{1,12})", re.ASCII)
+_REMOVE_DATA = re.compile(r"rm:(y|n|k|x|d):(\d{1,12})", re.ASCII)
 
 
 def _coordinator(context: NabatContext) -> Person | None:
@@ -77,6 +77,8 @@ async def remove_button(update: Update, context: NabatContext) -> None:
     people = context.services.people
     if choice == "y":
         await people.remove(actor, person_id, confirm_message_id=message_id)
+    elif choice == "d":
+        await people.remove(actor, person_id, confirm_message_id=message_id, destroy_alerts=True)
     elif choice == "k":
         await people.remove(actor, person_id, confirm_message_id=message_id, keep_alerts=True)
     elif choice == "x":

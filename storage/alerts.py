@@ -157,7 +157,7 @@ class AlertRepo:
         return changed == 1
 
     async def resolve(
-        self, tx: Transaction, alert_id: int, person_id: int, now: datetime, note: str | None
+        self, tx: Transaction, alert_id: int, person_id: int | None, now: datetime, note: str | None
     ) -> bool:
         changed = await tx.execute(
             "UPDATE alerts SET state = 'resolved', resolved_by = ?, resolved_at = ?,"
@@ -189,8 +189,14 @@ class AlertRepo:
         row = await q.fetchone("SELECT COUNT(*) FROM alerts WHERE contact_id = ?", (contact_id,))
         return int(row[0]) if row else 0
 
-    async def detach_contact(self, tx: Transaction, contact_id: int) -> int:
-        """Keep a removed contact's alerts as records of no one (until retention ends)."""
+    async def detach_contact(self, tx: Transaction, contact_id: int, now: datetime) -> int:
+        """Keep a removed contact's alerts as records of no one (until retention ends). One
+        still open is closed first: there is no one left to page about."""
+        open_ids = await tx.fetchall(
+            "SELECT id FROM alerts WHERE contact_id = ? AND state != 'resolved'", (contact_id,)
+        )
+        for row in open_ids:
+            await self.resolve(tx, int(row[0]), None, now, "closed: the contact was removed")
         return await tx.execute(
             "UPDATE alerts SET contact_id = NULL WHERE contact_id = ?", (contact_id,)
         )

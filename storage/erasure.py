@@ -79,7 +79,19 @@ async def erase_person(
         " (SELECT rotation_id FROM rotation_members WHERE person_id = ?)",
         (person_id,),
     )
+    await _drop_drafts_about(tx, cipher, person_id)
     return Erased(cancelled, kept, shredded, rewritten)
+
+
+async def _drop_drafts_about(tx: Transaction, cipher: FieldCipher, person_id: int) -> None:
+    """Other people's unconfirmed changes about them (a case file or a schedule waiting for
+    Confirm, a guided case-file edit) hold what describes them: they go too."""
+    for row in await tx.fetchall("SELECT id, payload_enc FROM drafts"):
+        payload = json.loads(
+            cipher.decrypt_str(row[1], table="drafts", column="payload", row_id=row[0])
+        )
+        if isinstance(payload, dict) and payload.get("contact") == person_id:
+            await tx.execute("DELETE FROM drafts WHERE id = ?", (row[0],))
 
 
 async def _keep_deletions(tx: Transaction, cipher: FieldCipher, person_id: int) -> int:

@@ -252,11 +252,13 @@ class Outbox:
         key: str,
         *,
         priority: Priority = Priority.NORMAL,
+        about_id: int | None = None,
         **params: Any,
     ) -> int | None:
-        """Send `person` the catalogue message `key`, in their own language."""
+        """Send `person` the catalogue message `key`, in their own language. `about_id`:
+        the person it names, so that removing them cancels it if still queued."""
         return await self.to_person(
-            tx, person, Notice(key, params, lang=person.lang), priority=priority
+            tx, person, Notice(key, params, lang=person.lang), priority=priority, about_id=about_id
         )
 
     async def to_person(
@@ -377,6 +379,7 @@ class Outbox:
         ref_id: int | None = None,
         not_before: datetime | None = None,
         person_id: int | None = None,
+        priority: Priority = Priority.NORMAL,
     ) -> int | None:
         if (message_id is None) == (ref_id is None):
             raise ValueError("delete needs exactly one of message_id and ref_id")
@@ -384,7 +387,7 @@ class Outbox:
             tx,
             op=OutboxOp.DELETE,
             chat_id=chat_id,
-            priority=Priority.NORMAL,
+            priority=priority,
             now=self._clock.now(),
             target_message_id=message_id,
             ref_id=ref_id,

@@ -311,7 +311,9 @@ class CaseFileService:
                     now=now,
                     detail={"contact": contact.id},
                 )
-                await self.outbox.tell(tx, actor, "case.saved", name=contact.name)
+                await self.outbox.tell(
+                    tx, actor, "case.saved", name=contact.name, about_id=contact.id
+                )
         if refusal is not None:
             raise refusal
 

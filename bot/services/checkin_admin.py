@@ -333,6 +333,7 @@ class CheckinAdmin:
                 tx,
                 actor,
                 "checkin.scheduled" if schedule else "checkin.unscheduled",
+                about_id=contact.id,
                 name=contact.name,
                 next=self._next_text(schedule, payload["tz"], actor, now),
             )
@@ -409,6 +410,7 @@ class CheckinAdmin:
                     tx,
                     actor,
                     "checkin.paused",
+                    about_id=contact.id,
                     name=contact.name,
                     until=f"{_local(until, contact.tz)} ({when(until, actor)})",
                 )
@@ -418,6 +420,7 @@ class CheckinAdmin:
                     tx,
                     actor,
                     "checkin.resumed",
+                    about_id=contact.id,
                     name=contact.name,
                     next=f"{_local(due[0], contact.tz)} ({when(due[0], actor)})" if due else "-",
                 )
@@ -452,6 +455,7 @@ class CheckinAdmin:
                 tx,
                 actor,
                 "checkin.trip_for_set",
+                about_id=contact.id,
                 name=contact.name,
                 time=f"{_local(watch.trip_due_at, contact.tz)} ({when(watch.trip_due_at, actor)})",
             )

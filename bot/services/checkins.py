@@ -58,6 +58,8 @@ class CheckinAlerts(Protocol):
         self, tx: Transaction, contact: Person, now: datetime, *, duress: bool
     ) -> bool: ...
 
+    async def words(self, tx: Transaction, contact: Person, words: str, now: datetime) -> None: ...
+
 
 def is_pin(text: str) -> bool:
     return _PIN.fullmatch(text.strip()) is not None
@@ -248,6 +250,10 @@ class CheckinService:
             await self.alerts.duress(tx, contact, now)
         else:
             await self.alerts.checked_in(tx, contact, row.alert_id, now)
+        if words:
+            # Nothing a contact writes falls silent: beside a check-in it goes to whoever
+            # handles their open alert (the same with either code).
+            await self.alerts.words(tx, contact, " ".join(words), now)
         await self.repo.set_alert(tx, contact.id, None)
         await self.drafts.drop(tx, contact.id, DraftKind.CONTACT_PIN)
         # A coordinator asked for a PIN the contact has not set: the check-in counts (no
@@ -361,11 +367,19 @@ class CheckinService:
         # setting for other messages: each one tells a reader the contact's routine.
         if message_id is not None:
             await self.outbox.delete(
-                tx, contact.chat_id, message_id=message_id, person_id=contact.id
+                tx,
+                contact.chat_id,
+                message_id=message_id,
+                person_id=contact.id,
+                priority=Priority.DURESS,
             )
 
     async def _say(self, tx: Transaction, contact: Person, key: str, **params: Any) -> None:
-        await self.outbox.to_person(tx, contact, Notice(key, params, lang=contact.lang))
+        # Ahead of everything, duress pages included, whichever PIN was typed: if the
+        # answer waited behind DURESS pages, how late it came would tell the two apart.
+        await self.outbox.to_person(
+            tx, contact, Notice(key, params, lang=contact.lang), priority=Priority.DURESS
+        )
 
     # -- the tick ------------------------------------------------------------------------
 
@@ -382,8 +396,15 @@ class CheckinService:
             for person_id in due:
                 try:
                     await self._advance(person_id, now)
-                except Exception:
-                    log.exception("check-in of person %d failed; retrying in a minute", person_id)
+                except Exception as exc:
+                    # The type only (its message or traceback may hold what people wrote);
+                    # the traceback at DEBUG, as the error handler does.
+                    log.error(
+                        "check-in of person %d failed (%s); retrying in a minute",
+                        person_id,
+                        type(exc).__name__,
+                        exc_info=log.isEnabledFor(logging.DEBUG),
+                    )
                     await self._postpone(person_id, now + timedelta(minutes=1))
                 done += 1
             if len(due) < BATCH:

@@ -384,7 +384,7 @@ class PeopleService:
             rows = [
                 (Button("button.remove_export", f"rm:x:{target.id}"),),
                 (Button("button.remove_keep", f"rm:k:{target.id}"),),
-                (Button("button.remove_all", f"rm:y:{target.id}"),),
+                (Button("button.remove_all", f"rm:d:{target.id}"),),
                 (Button("button.cancel", f"rm:n:{target.id}"),),
             ]
             return Notice(
@@ -444,6 +444,7 @@ class PeopleService:
         *,
         confirm_message_id: int | None = None,
         keep_alerts: bool = False,
+        destroy_alerts: bool = False,
     ) -> Person | None:
         """End an enrolment and delete the person's rows (not a flag). None if already gone.
 
@@ -460,6 +461,14 @@ class PeopleService:
                 )
                 return None
             await self._check_not_last_coordinator(tx, target)
+            alerts = await self.alert_count(tx, target.id) if target.has(Role.CONTACT) else 0
+            if alerts and not (keep_alerts or destroy_alerts):
+                # "Remove" was pressed on a question asked before they had alerts: ask
+                # again, with the choices, rather than destroy what is new.
+                await self._answer(
+                    tx, actor, self._remove_question(actor, target, alerts), confirm_message_id
+                )
+                return None
             # Everything that names or describes them goes first (storage/erasure.py),
             # then their own rows, through the foreign keys.
             kept = 0

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from bot.delivery.outbox import Outbox
 from bot.domain import rota
 from bot.domain.clock import Clock
-from bot.domain.models import Alert, Person, Priority, Role, Target, TargetKind
+from bot.domain.models import Alert, Notice, Person, Priority, Role, Target, TargetKind
 from bot.words.catalogue import text
 from storage.alerts import AlertRepo
 from storage.db import Database, Transaction, to_db_time
@@ -290,7 +290,9 @@ class RotaWatch:
         return [] if covered else [(now, end)]
 
     async def _send(self, tx: Transaction, person: Person, key: str, **params: object) -> None:
-        await self.outbox.tell(tx, person, key, priority=Priority.REMINDER, **params)
+        await self.outbox.to_person(
+            tx, person, Notice(key, params, lang=person.lang), priority=Priority.REMINDER
+        )
 
     @staticmethod
     def _names(ids: frozenset[int], by_id: dict[int, Person], reader: Person) -> str:

@@ -598,10 +598,9 @@ CATALOGUE: dict[str, str] = {
     "checkin.cancel_needs_pin": N_("Set a code first with /pin."),
     "checkin.pin_usage": N_("Send /pin alone; I will ask for the code."),
     "checkin.pin_first": N_("Send a code of 4 to 8 digits."),
-    "checkin.pin_second": N_(
-        "Send a second code of the same length. Use it if someone makes you answer: "
-        "it works like the first."
-    ),
+    # Says no more than "a second code": its purpose is told to the contact in person, not
+    # on a phone someone else may read.
+    "checkin.pin_second": N_("Send a second code of the same length."),
     "checkin.pin_mismatch": N_(
         "The two codes must have the same length and be different. Send /pin to start again."
     ),
@@ -972,6 +971,9 @@ CONTACT_KEYS = frozenset(
         "lang.name.en",
         "lang.name.ru",
         "lang.name.ko",
+        "enrol.already",
+        "enrol.role_conflict",
+        "error.internal",
         "lang.unknown",
         *(
             k

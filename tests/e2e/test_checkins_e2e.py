@@ -207,7 +207,7 @@ async def test_a_pause_is_sticky_a_check_in_does_not_lift_it(
 
 async def _set_pins(h: BotHarness, contact: SimUser, safe: str, duress: str) -> None:
     assert await say(h, contact, "/pin") == "Send a code of 4 to 8 digits."
-    assert (await say(h, contact, safe)).startswith("Send a second code")
+    assert (await say(h, contact, safe)) == "Send a second code of the same length."
     assert await say(h, contact, duress) == "Saved."
 
 
@@ -406,3 +406,56 @@ async def test_a_missed_check_in_page_carries_the_last_location_the_contact_shar
     (page,) = missed(anna)
     assert "Location: 55.75124, 37.61842" in page
     assert "Last check-in: never" in page
+
+
+async def _safe_and_forced(h: BotHarness, cast: Cast) -> tuple[SimUser, SimUser]:
+    safe_user, forced_user = cast.contacts
+    for contact in (safe_user, forced_user):
+        await _set_pins(h, contact, "2468", "1357")
+    return safe_user, forced_user
+
+
+async def test_after_a_duress_check_in_a_new_panic_and_its_cancel_read_as_in_the_safe_world(
+    harness: BotHarness, enrolled: Cast
+) -> None:
+    safe_user, forced_user = await _safe_and_forced(harness, enrolled)
+    for contact, pin in ((safe_user, "2468"), (forced_user, "1357")):
+        assert await say(harness, contact, f"/ok {pin}") == "Noted."
+        await panic(harness, contact, "/panic help")
+    # The safe contact's panic is acknowledged; so is the forced one's DURESS alert, which
+    # their panic joined: both phones hear that someone is on it.
+    anna = enrolled.responders[0]
+    for alert_id in (1, 2):
+        await harness.reply_to(anna, f"/ack {alert_id}")
+    for contact in (safe_user, forced_user):
+        assert await say(harness, contact, "/cancel 2468") == "Cancelled."
+        assert await say(harness, contact, "/cancel 2468") == "There is nothing to cancel."
+    await harness.advance(HOUR)
+    assert history(safe_user) == history(forced_user)
+    forced = await harness.services.alerts.context.alerts.get(harness.services.db, 2)
+    assert forced is not None and forced.kind.value == "duress" and forced.state.value != "resolved"
+
+
+async def test_after_a_duress_check_in_a_missed_one_and_a_cancel_read_as_in_the_safe_world(
+    harness: BotHarness, enrolled: Cast
+) -> None:
+    safe_user, forced_user = await _safe_and_forced(harness, enrolled)
+    await schedule(harness, enrolled, "#4 every 6h grace 1h")
+    await schedule(harness, enrolled, "#5 every 6h grace 1h")
+    for contact, pin in ((safe_user, "2468"), (forced_user, "1357")):
+        assert await say(harness, contact, f"/ok {pin}") == "Noted."
+    await harness.advance(7 * HOUR)  # both missed the next one
+    for contact in (safe_user, forced_user):
+        assert await say(harness, contact, "/cancel 2468") == "Cancelled."
+    await harness.advance(HOUR)
+    assert history(safe_user) == history(forced_user)
+
+
+async def test_words_beside_a_check_in_reach_whoever_handles_the_open_alert(
+    harness: BotHarness, enrolled: Cast
+) -> None:
+    k17, anna = enrolled.contacts[0], enrolled.responders[0]
+    await panic(harness, k17, "/panic taken to the station")
+    assert await say(harness, k17, "/ok they took my passport, Lenina 5") == "Noted."
+    await harness.settle()
+    assert any("they took my passport, Lenina 5" in str(m.text) for m in anna.visible)

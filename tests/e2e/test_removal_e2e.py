@@ -240,3 +240,31 @@ async def test_export_first_sends_each_alerts_signed_export_then_asks_again(
     await harness.settle()
     # The exports were delivered before the removal and stay in the coordinator's chat.
     assert len([m for m in coordinator.visible if m.kind == "document"]) == 2
+
+
+async def test_remove_pressed_after_the_contact_raised_an_alert_asks_again_with_the_choices(
+    harness: BotHarness, enrolled: Cast
+) -> None:
+    contact, coordinator = enrolled.contacts[0], enrolled.coordinator
+    question = await harness.reply_to(coordinator, f"/remove {CONTACTS[0][1]}")
+    assert "alert records" not in question  # none yet: Remove / Cancel
+    await contact.send("/panic they are here")
+    await harness.settle()
+    await coordinator.press_button("Remove")
+    await harness.settle()
+    labels = [label for label, _ in coordinator.visible[-1].buttons]
+    assert labels == ["Export first", "Keep records", "Destroy everything", "Cancel"]
+    assert await harness.services.alerts.context.alerts.get(harness.services.db, 1) is not None
+
+
+async def test_a_removed_contacts_case_file_waiting_for_confirm_goes_with_them(
+    harness: BotHarness, enrolled: Cast
+) -> None:
+    preview = await harness.reply_to(
+        enrolled.coordinator, "/case #4 set name_latin Kim Songhui-Neznaemaya"
+    )
+    assert "Kim Songhui-Neznaemaya" in preview
+    await remove(harness, enrolled.coordinator, CONTACTS[0][1])
+    rows = await harness.services.db.fetchall("SELECT id FROM drafts")
+    assert rows == []
+    assert mentions(await decrypted_database(harness), ["Songhui-Neznaemaya"]) == []

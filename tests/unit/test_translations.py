@@ -108,3 +108,30 @@ def test_a_button_label_and_a_message_are_in_the_readers_language() -> None:
 
 def test_an_unknown_language_reads_english() -> None:
     assert text("contact.received", "pt") == CATALOGUE["contact.received"]
+
+
+# What a contact's phone must never show in nabat's own words (a phrase a lawyer chooses
+# to send, `phrase.*`, is theirs to word).
+TELLING = {
+    "en": ("lawyer", "attorney", "alert", "duress", "danger", "safe", "organisation", "case"),
+    "ru": ("адвокат", "юрист", "тревог", "принужд", "опасн", "дело"),
+    "ko": ("변호사", "경보", "강요", "위험", "안전", "사건"),
+}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_what_a_contact_reads_names_no_lawyer_alert_danger_or_duress(lang: str) -> None:
+    now = datetime(2026, 3, 1, 9, 10, tzinfo=UTC)
+    found = {}
+    for key in sorted(CONTACT_KEYS):
+        if key.startswith("phrase."):
+            continue
+        params = {
+            name: format_when(now, "UTC", lang) if name in ("time", "until") else "1"
+            for name in placeholders(CATALOGUE[key])
+        }
+        shown = text(key, lang, **params).casefold()
+        words = [w for w in TELLING[lang] if re.search(rf"(?<![\w-]){w}", shown)]
+        if words:
+            found[key] = words
+    assert found == {}

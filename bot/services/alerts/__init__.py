@@ -84,7 +84,7 @@ class AlertService:
         self.intake = Intake(self.context, self.escalation)
         self.actions = Actions(self.context)
         self.outcomes = Outcomes(self.context)
-        self.checkins = CheckinHooks(self.context, self.escalation)
+        self.checkins = CheckinHooks(self.context, self.escalation, self.intake)
         self.answers = Answers(self.context, self.actions, phrasebook or Phrasebook())
         outbox.on_delivered.append(self.outcomes.delivered)
         outbox.on_failure.append(self.outcomes.failed)

@@ -23,7 +23,7 @@ from bot.domain.models import (
     Person,
     Role,
 )
-from bot.services.alerts.context import HELD_STEP, AlertContext
+from bot.services.alerts.context import HELD_STEP, PANIC, AlertContext, shadow
 from bot.words import alert_text
 from storage.db import Transaction
 
@@ -95,7 +95,11 @@ class Actions:
             # Only a contact who asked for help hears that someone is on it. A duress alert
             # or a missed check-in tells their chat nothing: the phone may be in other
             # hands, and must not learn that anyone is watching.
-            if taken.contact_id is not None and taken.kind is AlertKind.PANIC:
+            heard = taken.kind is AlertKind.PANIC or (
+                # A DURESS alert says it only where the safe world has a panic open.
+                taken.kind is AlertKind.DURESS and shadow(taken) == PANIC
+            )
+            if taken.contact_id is not None and heard:
                 contact = await ctx.people.get(tx, taken.contact_id)
                 if contact is not None:
                     await ctx.to_contact(tx, contact, "contact.on_it")

@@ -6,10 +6,12 @@ A contact has at most one open alert: a missed check-in or a duress answer while
 open is written on that alert instead (and DURESS changes its kind and every page).
 
 What the contact's phone is told must match what it would be told had the PIN been the
-safe one, then and later. So a DURESS alert remembers whether the phone believes an alert
-is open (`phone_open` in its detail): true only when a panic the phone knows of was
-marked DURESS by a check-in; a duress check-in, or a duress /cancel, leaves the phone
-believing nothing is open, and a later /cancel is answered "nothing to cancel".
+safe one, then and later. So a DURESS alert keeps a *shadow* in its detail: the alert the
+phone would see open in that safe world — "panic" (a panic it sent, not cancelled),
+"missed" (a missed check-in not yet answered) or none. Every later step that the safe
+world would answer differently reads and moves the shadow: a message that would open a
+panic, a missed check-in, a safe check-in, /cancel, and the acknowledgement ("Someone is
+on it." only for a shadowed panic). See `shadow` and `set_shadow`.
 """
 
 from __future__ import annotations
@@ -19,8 +21,18 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain.models import Alert, AlertKind, AlertState, EventKind, Person, Priority
-from bot.services.alerts.context import AlertContext, block, page_buttons
+from bot.services.alerts.context import (
+    MISSED,
+    PANIC,
+    SHADOW,
+    AlertContext,
+    block,
+    page_buttons,
+    set_shadow,
+    shadow,
+)
 from bot.services.alerts.escalation import Escalation
+from bot.services.alerts.intake import ContactMessage, Incoming, Intake
 from bot.words import alert_text
 from storage.db import Transaction
 
@@ -28,9 +40,18 @@ log = logging.getLogger(__name__)
 
 
 class CheckinHooks:
-    def __init__(self, ctx: AlertContext, escalation: Escalation) -> None:
+    def __init__(self, ctx: AlertContext, escalation: Escalation, intake: Intake) -> None:
         self.ctx = ctx
         self.escalation = escalation
+        self.intake = intake
+
+    async def words(self, tx: Transaction, contact: Person, words: str, now: datetime) -> None:
+        """What the contact wrote in a check-in beside the word or the code ("ok, at the
+        office"): a follow-up on their open alert, relayed like any other."""
+        alert = await self.ctx.alerts.open_for_contact(tx, contact.id)
+        if alert is not None:
+            message = ContactMessage(Incoming.TEXT, message_id=0, text=words)
+            await self.intake.follow_up(tx, alert, contact, message, now)
 
     async def missed(
         self, tx: Transaction, contact: Person, detail: dict[str, Any], now: datetime
@@ -40,20 +61,26 @@ class CheckinHooks:
         open_alert = await self.ctx.alerts.open_for_contact(tx, contact.id)
         if open_alert is not None:
             await self.ctx.alerts.add_event(tx, open_alert.id, EventKind.MISSED, now, detail=detail)
+            if open_alert.kind is AlertKind.DURESS and shadow(open_alert) is None:
+                await set_shadow(self.ctx, tx, open_alert, MISSED)  # the safe world has one
             return open_alert.id
         return await self._open(tx, contact, AlertKind.MISSED_CHECKIN, now, detail)
 
     async def duress(self, tx: Transaction, contact: Person, now: datetime) -> int:
         open_alert = await self.ctx.alerts.open_for_contact(tx, contact.id)
         if open_alert is not None:
-            # The phone still sees a panic it sent (a safe check-in would not close it);
-            # a missed check-in it would have closed, so it sees nothing open.
-            phone_open = open_alert.kind is AlertKind.PANIC or bool(
-                (open_alert.detail or {}).get("phone_open")
-            )
-            await self._mark_duress(tx, open_alert, contact, now, phone_open=phone_open)
+            # A panic it sent stays open in the safe world (a check-in does not close it);
+            # a missed check-in the safe check-in would have closed.
+            seen: str | None
+            if open_alert.kind is AlertKind.PANIC:
+                seen = PANIC
+            elif open_alert.kind is AlertKind.DURESS:
+                seen = shadow(open_alert)
+            else:
+                seen = None
+            await self._mark_duress(tx, open_alert, contact, now, seen=seen)
             return open_alert.id
-        return await self._open(tx, contact, AlertKind.DURESS, now, {"phone_open": False})
+        return await self._open(tx, contact, AlertKind.DURESS, now, {SHADOW: None})
 
     async def checked_in(
         self, tx: Transaction, contact: Person, alert_id: int | None, now: datetime
@@ -65,6 +92,8 @@ class CheckinHooks:
         if alert is None:
             return
         await ctx.alerts.add_event(tx, alert.id, EventKind.CHECKED_IN, now, actor_id=contact.id)
+        if alert.kind is AlertKind.DURESS and shadow(alert) == MISSED:
+            await set_shadow(ctx, tx, alert, None)  # the safe world's missed alert closes
         if alert.kind is not AlertKind.MISSED_CHECKIN:
             return
         if not await ctx.alerts.resolve(tx, alert.id, contact.id, now, None):
@@ -80,6 +109,7 @@ class CheckinHooks:
                     acker,
                     "alert.checked_in",
                     priority=Priority.ESCALATION,
+                    about_id=contact.id,
                     id=alert.id,
                     name=contact.name,
                     time=alert_text.when(now, acker),
@@ -97,14 +127,14 @@ class CheckinHooks:
         if alert.kind is AlertKind.DURESS:
             # Once forced, a later "all is well" may be forced too: people close it. The
             # phone hears what it would have heard had every PIN been the safe one.
-            seen_open = bool((alert.detail or {}).get("phone_open"))
+            seen = shadow(alert)
             await ctx.alerts.add_event(
                 tx, alert.id, EventKind.CANCEL_REFUSED, now, actor_id=contact.id
             )
-            await ctx.alerts.set_detail(tx, alert.id, {**(alert.detail or {}), "phone_open": False})
-            return seen_open
+            await set_shadow(ctx, tx, alert, None)
+            return seen is not None
         if duress:
-            await self._mark_duress(tx, alert, contact, now, phone_open=False)
+            await self._mark_duress(tx, alert, contact, now, seen=None)
             return True
         if not await ctx.alerts.resolve(tx, alert.id, contact.id, now, None):
             return False
@@ -152,7 +182,7 @@ class CheckinHooks:
         return alert_id
 
     async def _mark_duress(
-        self, tx: Transaction, alert: Alert, contact: Person, now: datetime, *, phone_open: bool
+        self, tx: Transaction, alert: Alert, contact: Person, now: datetime, *, seen: str | None
     ) -> None:
         """The open alert becomes DURESS: its kind, every page, and a new message to whoever
         holds it or was paged; an unacknowledged one pages its next step now."""
@@ -160,9 +190,7 @@ class CheckinHooks:
         await ctx.alerts.add_event(tx, alert.id, EventKind.DURESS, now, actor_id=contact.id)
         if alert.kind is not AlertKind.DURESS:
             await ctx.alerts.set_kind(tx, alert.id, AlertKind.DURESS)
-        await ctx.alerts.set_detail(
-            tx, alert.id, {**(alert.detail or {}), "phone_open": phone_open}
-        )
+        await set_shadow(ctx, tx, alert, seen)
         marked = await ctx.alerts.get(tx, alert.id)
         assert marked is not None
         await self._repaint(tx, marked)
@@ -186,6 +214,7 @@ class CheckinHooks:
                 person,
                 "alert.now_duress",
                 priority=Priority.DURESS,
+                about_id=contact.id,
                 id=alert.id,
                 name=contact.name,
             )

@@ -228,3 +228,18 @@ def location_notice(
         media=media,
         buttons=((Button("followup.location_button", f"al:{alert.id}", params),),),
     )
+
+
+SHADOW = "shadow"  # in a DURESS alert's detail: what the safe world would have open
+PANIC = "panic"
+MISSED = "missed"
+
+
+def shadow(alert: Alert) -> str | None:
+    """The alert the phone would see open had every PIN been the safe one (DURESS only)."""
+    value = (alert.detail or {}).get(SHADOW)
+    return value if value in (PANIC, MISSED) else None
+
+
+async def set_shadow(ctx: AlertContext, tx: Transaction, alert: Alert, seen: str | None) -> None:
+    await ctx.alerts.set_detail(tx, alert.id, {**(alert.detail or {}), SHADOW: seen})

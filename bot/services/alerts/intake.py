@@ -26,7 +26,14 @@ from bot.domain.models import (
     Policy,
     Priority,
 )
-from bot.services.alerts.context import HELD_STEP, AlertContext, location_notice
+from bot.services.alerts.context import (
+    HELD_STEP,
+    PANIC,
+    AlertContext,
+    location_notice,
+    set_shadow,
+    shadow,
+)
 from bot.services.alerts.escalation import Escalation
 from bot.words import alert_text
 from storage.db import Transaction
@@ -92,7 +99,20 @@ class Intake:
                 if alert is None:
                     alert = await self._open(tx, contact, msg, now)
             else:
-                await self._follow_up(tx, alert, contact, msg, now)
+                if alert.kind is AlertKind.DURESS and shadow(alert) is None:
+                    # The phone must hear what it would hear with nothing open (the safe
+                    # world): people still get the message as a follow-up.
+                    opens = msg.panic or (
+                        ctx.panic_on_plain_text and msg.what is not Incoming.LIVE_EDIT
+                    )
+                    if opens:
+                        await set_shadow(ctx, tx, alert, PANIC)
+                    else:
+                        await self.follow_up(tx, alert, contact, msg, now)
+                        if msg.what is not Incoming.LIVE_EDIT:
+                            await ctx.to_contact(tx, contact, "contact.hint")
+                        return await ctx.alerts.get(tx, alert.id)
+                await self.follow_up(tx, alert, contact, msg, now)
                 # Pressing panic again while no one has acknowledged is a signal: the
                 # next step is paged now rather than when this one's wait runs out.
                 if (
@@ -224,7 +244,7 @@ class Intake:
 
     # -- follow-ups ----------------------------------------------------------------------
 
-    async def _follow_up(
+    async def follow_up(
         self, tx: Transaction, alert: Alert, contact: Person, msg: ContactMessage, now: datetime
     ) -> None:
         """Relay what the contact sent to whoever handles the alert, and record it."""
