@@ -26,6 +26,14 @@ from storage.crypto import FieldCipher
 from storage.db import Transaction, from_db_time, to_db_time
 from storage.people import Queryable
 
+SEALED = "event"  # checkin_events.kind in the clear: the real kind is encrypted
+KIND, AT = "_kind", "_at"
+
+
+def _day(now: datetime) -> str:
+    """A date without the time of day (the clear columns may not show a routine)."""
+    return to_db_time(now.replace(hour=0, minute=0, second=0, microsecond=0))
+
 
 class PinMatch(enum.Enum):
     SAFE = "safe"
@@ -107,7 +115,7 @@ class CheckinRepo:
                     "person_id": person_id,
                     "wake_at": to_db_time(wake) if wake else None,
                     "state_enc": self._enc_state(watch, row_id),
-                    "updated_at": to_db_time(now),
+                    "updated_at": _day(now),
                 },
             )
             return True
@@ -121,7 +129,7 @@ class CheckinRepo:
             (
                 self._enc_state(watch, row_id),
                 to_db_time(wake) if wake else None,
-                to_db_time(now),
+                _day(now),
                 row_id,
                 version,
             ),
@@ -236,16 +244,19 @@ class CheckinRepo:
         detail: dict[str, Any] | None = None,
     ) -> None:
         event_id = await tx.next_id("checkin_events")
+        # What happened and exactly when are inside the encrypted value: in the clear, the
+        # log would list each contact's routine (reminded 09:00, checked in 09:04...). The
+        # clear columns hold only the day, and a kind that says nothing.
         await tx.insert_row(
             "checkin_events",
             event_id,
             {
                 "person_id": person_id,
-                "at": to_db_time(now),
-                "kind": kind,
+                "at": _day(now),
+                "kind": SEALED,
                 "actor_id": actor_id,
                 "detail_enc": self._cipher.encrypt(
-                    json.dumps(detail or {}).encode(),
+                    json.dumps({**(detail or {}), KIND: kind, AT: to_db_time(now)}).encode(),
                     table="checkin_events",
                     column="detail",
                     row_id=event_id,
@@ -265,15 +276,10 @@ class CheckinRepo:
                     r["detail_enc"], table="checkin_events", column="detail", row_id=r["id"]
                 )
             )
+            kind = str(detail.pop(KIND, r["kind"]))
+            at = from_db_time(str(detail.pop(AT))) if AT in detail else from_db_time(r["at"])
             out.append(
-                CheckinEvent(
-                    int(r["id"]),
-                    int(r["person_id"]),
-                    from_db_time(r["at"]),
-                    str(r["kind"]),
-                    r["actor_id"],
-                    detail,
-                )
+                CheckinEvent(int(r["id"]), int(r["person_id"]), at, kind, r["actor_id"], detail)
             )
         return out
 
