@@ -273,15 +273,44 @@ class Outbox:
         """Send `person` a notice. Nothing the bot says to a contact stays in their chat
         past the reply TTL (their phone may be read by others): its deletion is queued
         with it, and kept even if they are removed meanwhile (storage/erasure.py)."""
+        if not person.has(Role.CONTACT):
+            return await self.send(
+                tx,
+                person.chat_id,
+                notice,
+                priority=priority,
+                person_id=person.id,
+                about_id=about_id,
+            )
+        # Every part of a long message is deleted, not only the first.
+        head, *rest = fit(notice)
         row = await self.send(
-            tx, person.chat_id, notice, priority=priority, person_id=person.id, about_id=about_id
+            tx, person.chat_id, head, priority=priority, person_id=person.id, about_id=about_id
         )
-        if row is not None and person.has(Role.CONTACT):
+        if row is None:
+            return None
+        now = self._clock.now()
+        expires = now + NORMAL_TTL if priority >= Priority.REMINDER else None
+        rows, after = [row], row
+        for part in rest:
+            after = await self.send_after(
+                tx,
+                person.chat_id,
+                after,
+                [part],
+                priority,
+                person.id,
+                now,
+                expires,
+                about_id=about_id,
+            )
+            rows.append(after)
+        for sent in rows:
             await self.delete(
                 tx,
                 person.chat_id,
-                ref_id=row,
-                not_before=self._clock.now() + self._contact_ttl,
+                ref_id=sent,
+                not_before=now + self._contact_ttl,
                 person_id=person.id,
             )
         return row

@@ -14,12 +14,13 @@ import pytest
 from bot.delivery.outbox import Outbox
 from bot.domain.clock import FakeClock
 from bot.domain.errors import DeliveryError
-from bot.domain.models import Notice, OutboxState, Priority
+from bot.domain.models import Notice, OutboxState, Priority, Role
 from bot.words.catalogue import Rendered
 from storage.crypto import FieldCipher
 from storage.db import Database
 from storage.keyring import KeyRing
 from storage.outbox import OutboxRepo
+from storage.people import PeopleRepo
 from tests.support.factories import T0
 
 
@@ -254,3 +255,27 @@ async def test_finished_rows_are_purged_after_two_days_but_pending_ones_stay(env
     assert await box.purge() == 1
     assert await repo.state_of(db, sent) is None
     assert await repo.state_of(db, waiting) is not None
+
+
+async def test_every_part_of_a_long_message_to_a_contact_leaves_their_chat_after_the_ttl(
+    env,
+) -> None:
+    db, clock, _, make = env
+    box, sender = make(contact_reply_ttl=timedelta(minutes=10)), RecordingSender(clock)
+    people = PeopleRepo(FieldCipher(KeyRing.generate()))
+    async with db.transaction() as tx:
+        contact = await people.create(
+            tx, telegram_id=7, name="K-17", lang="en", role=Role.CONTACT, now=T0
+        )
+        await box.to_person(tx, contact, note("x" * 5000))
+    await box.start(sender)
+    pacer = asyncio.create_task(_let_pacing_pass(box, clock))
+    try:
+        await sender.until(lambda: len(sender.sent()) == 2)
+        clock.advance(timedelta(minutes=11))
+        box.wake()
+        await sender.until(lambda: len([c for c in sender.calls if c[0] == "delete"]) == 2)
+    finally:
+        pacer.cancel()
+    deleted = sorted(int(c[2]) for c in sender.calls if c[0] == "delete")
+    assert deleted == [101, 102]  # both parts the sender was given ids for
