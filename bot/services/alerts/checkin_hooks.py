@@ -226,8 +226,7 @@ class CheckinHooks:
         if alert.state is AlertState.ACKNOWLEDGED and alert.ack_by is not None and alert.ack_at:
             await ctx.edit_pages(tx, alert, await ctx.name_of(tx, alert.ack_by), alert.ack_at)
             return
-        contact_name = await ctx.contact_name(tx, alert)
-        reads = await ctx.contact_lang(tx, alert)
+        contact_name, reads = await ctx.contact_of(tx, alert)
         policy = await ctx.policy_of(tx, alert)
         buttons = page_buttons(alert, case_file=await ctx.has_case_file(tx, alert))
         for page in await ctx.alerts.pages(tx, alert.id):

@@ -112,8 +112,7 @@ class AlertContext:
         """Every page of `alert` that went out now says who acknowledged or resolved it
         (bot/words/alert_text.py, page_after); an acknowledged one keeps a Resolve button,
         and a page to a person its Case file button."""
-        contact_name = await self.contact_name(tx, alert)
-        reads = await self.contact_lang(tx, alert)
+        contact_name, reads = await self.contact_of(tx, alert)
         groups = {g.id: g for g in await self.groups.all(tx)}
         buttons = buttons_wanted(alert)
         case_file = bool(buttons) and await self.has_case_file(tx, alert)
@@ -160,6 +159,11 @@ class AlertContext:
 
     async def contact_name(self, tx: Transaction, alert: Alert) -> str:
         return await self.name_of(tx, alert.contact_id)
+
+    async def contact_of(self, tx: Transaction, alert: Alert) -> tuple[str, str | None]:
+        """The alert's contact's name and language, in one read (pages need both)."""
+        person = await self.people.get(tx, alert.contact_id) if alert.contact_id else None
+        return (person.name, person.lang) if person else ("?", None)
 
     async def contact_lang(self, tx: Transaction, alert: Alert) -> str | None:
         """The language the alert's contact reads (pages and timelines say it)."""

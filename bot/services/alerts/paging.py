@@ -53,8 +53,7 @@ class Pager:
         message and by what the contact sent that its reader has not seen. `held_by`:
         who had acknowledged it and when, when escalation resumes after them."""
         ctx = self.ctx
-        contact_name = await ctx.contact_name(tx, alert)
-        reads = await ctx.contact_lang(tx, alert)
+        contact_name, reads = await ctx.contact_of(tx, alert)
         groups = groups or []
         readers: list[alert_text.Reader] = [*targets, *(GroupReader() for _ in groups)]
         chats = [p.chat_id for p in targets] + [g.chat_id for g in groups]
