@@ -795,6 +795,12 @@ CATALOGUE: dict[str, str] = {
         "and leaves their chat after {ttl}. Or send your own words: /say {id} <text>, or "
         "reply to the page."
     ),
+    "phrase.menu_missed": N_(
+        "Careful: this is a missed check-in, and someone else may be holding the phone. "
+        "Alert #{id}: what should {name} read? It reaches them in {language}, names no one, "
+        "and leaves their chat after {ttl}. Or send your own words: /say {id} <text>, or "
+        "reply to the page."
+    ),
     "phrase.sent": N_("Sent to {name} (alert #{id}), in {language}:\n{text}"),
     "say.usage": N_("Usage: /say <alert number> <text>, e.g. /say 12 Do not sign anything."),
     "say.not_holder": N_(

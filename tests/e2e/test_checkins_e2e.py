@@ -459,3 +459,17 @@ async def test_words_beside_a_check_in_reach_whoever_handles_the_open_alert(
     assert await say(harness, k17, "/ok they took my passport, Lenina 5") == "Noted."
     await harness.settle()
     assert any("they took my passport, Lenina 5" in str(m.text) for m in anna.visible)
+
+
+async def test_answering_a_missed_check_in_warns_that_the_phone_may_be_in_other_hands(
+    harness: BotHarness, enrolled: Cast
+) -> None:
+    anna = enrolled.responders[0]
+    await schedule(harness, enrolled, "#4 every 6h grace 1h")
+    await harness.advance(7 * HOUR)
+    await anna.press_button("Acknowledge")
+    await harness.settle()
+    await anna.press_button("Answer the contact")
+    await harness.settle()
+    assert str(anna.visible[-1].text).startswith("Careful: this is a missed check-in")
+    assert len(anna.visible[-1].buttons) == 6

@@ -58,7 +58,10 @@ class Answers:
                 tx,
                 actor.chat_id,
                 Notice(
-                    "phrase.menu",
+                    # A missed check-in may mean the phone is in other hands: say so first.
+                    "phrase.menu_missed"
+                    if alert.kind is AlertKind.MISSED_CHECKIN
+                    else "phrase.menu",
                     {
                         "id": alert.id,
                         "name": contact.name,
