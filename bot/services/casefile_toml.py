@@ -65,7 +65,7 @@ from bot.domain.casefile import (
 from bot.domain.errors import NabatError
 from bot.domain.models import Person, Role
 from bot.services.rota_file.lines import _Lines
-from bot.services.rota_file.people import _People
+from bot.services.rota_file.people import _People, listed_contact
 from bot.services.rota_file.problems import _Problems, _shown, _Table
 from storage.audit import AuditRepo
 from storage.casefiles import CaseFileRepo
@@ -126,7 +126,14 @@ def read_cases(text: str, source: str, everyone: list[Person]) -> dict[int, Case
 
 def _read_case(table: _Table, people: _People, seen: dict[int, int]) -> tuple[int, CaseFile] | None:
     before = len(table.problems.found)
-    contact = _contact(table, people, seen)
+    contact = listed_contact(
+        table,
+        people,
+        seen,
+        kind="case",
+        only="only contacts have a case file",
+        already="a case file",
+    )
     table.check_keys(("contact", *CASE_FIELDS), ("contact",))
     values: dict[str, Any] = {}
     for name in TEXT_FIELDS:
@@ -142,25 +149,6 @@ def _read_case(table: _Table, people: _People, seen: dict[int, int]) -> tuple[in
     if len(table.problems.found) > before or contact is None:
         return None
     return contact.id, CaseFile(**values)
-
-
-def _contact(table: _Table, people: _People, seen: dict[int, int]) -> Person | None:
-    ref = table.text("contact")
-    if ref is None:
-        return None
-    table.where = f'case "{ref}"'
-    found = people.resolve(ref)
-    if isinstance(found, str):
-        table.error("contact", found)
-        return None
-    if not found.has(Role.CONTACT):
-        table.error("contact", f"{ref!r} is not a contact: only contacts have a case file")
-        return None
-    if found.id in seen:
-        table.error("contact", f"{ref!r} already has a case file at line {seen[found.id]}")
-        return None
-    seen[found.id] = table.problems.lines.line(table.path, "contact")
-    return found
 
 
 def _value(table: _Table, key: str) -> str | None:

@@ -338,14 +338,15 @@ class Actions:
         async with ctx.db.transaction() as tx:
             events = await ctx.alerts.events(tx, alert.id)
             pages = [(p, await ctx.page_name(tx, p)) for p in await ctx.alerts.pages(tx, alert.id)]
+            contact_name, reads = await ctx.contact_of(tx, alert)
             body = alert_text.timeline(
                 alert,
-                await ctx.contact_name(tx, alert),
+                contact_name,
                 await ctx.name_of(tx, alert.ack_by) if alert.ack_by else None,
                 events,
                 pages,
                 actor,
-                reads=await ctx.contact_lang(tx, alert),
+                reads=reads,
             )
             # Whoever holds it, or a coordinator, can answer the contact from here too.
             may_answer = (

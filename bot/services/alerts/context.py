@@ -165,13 +165,6 @@ class AlertContext:
         person = await self.people.get(tx, alert.contact_id) if alert.contact_id else None
         return (person.name, person.lang) if person else ("?", None)
 
-    async def contact_lang(self, tx: Transaction, alert: Alert) -> str | None:
-        """The language the alert's contact reads (pages and timelines say it)."""
-        if alert.contact_id is None:
-            return None
-        person = await self.people.get(tx, alert.contact_id)
-        return person.lang if person else None
-
     async def name_of(self, tx: Transaction, person_id: int | None) -> str:
         if person_id is None:
             return "?"

@@ -129,13 +129,9 @@ class Escalation:
         ctx = self.ctx
         if not await ctx.alerts.ack_reminded(tx, alert, again_at):
             return False
+        contact_name, reads = await ctx.contact_of(tx, alert)
         shown = alert_text.reminder_text(
-            alert,
-            await ctx.contact_name(tx, alert),
-            acker,
-            now - (alert.ack_at or now),
-            again_at - now,
-            reads=await ctx.contact_lang(tx, alert),
+            alert, contact_name, acker, now - (alert.ack_at or now), again_at - now, reads=reads
         )
         buttons = (
             (

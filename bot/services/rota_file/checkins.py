@@ -24,7 +24,7 @@ from bot.services.checkin_admin import (
     build_schedule,
     describe,
 )
-from bot.services.rota_file.people import _People
+from bot.services.rota_file.people import _People, listed_contact
 from bot.services.rota_file.problems import _Table
 from bot.services.rota_file.spec import _CheckinSpec
 from storage.audit import AuditRepo
@@ -66,7 +66,9 @@ def _read_checkins(top: _Table, people: _People) -> dict[int, _CheckinSpec] | No
 
 def _read_checkin(table: _Table, people: _People, seen: dict[int, int]) -> _CheckinSpec | None:
     before = len(table.problems.found)
-    contact = _contact(table, people, seen)
+    contact = listed_contact(
+        table, people, seen, kind="checkin", only="only contacts check in", already="a check-in"
+    )
     table.check_keys(_CHECKIN_KEYS, ("contact",))
     values = {key: text for key in _TEXT_KEYS if (text := table.text(key)) is not None}
     if (daily := _daily(table)) is not None:
@@ -90,25 +92,6 @@ def _read_checkin(table: _Table, people: _People, seen: dict[int, int]) -> _Chec
         return None
     schedule, tz = built
     return _CheckinSpec(contact.id, schedule, tz)
-
-
-def _contact(table: _Table, people: _People, seen: dict[int, int]) -> Person | None:
-    ref = table.text("contact")
-    if ref is None:
-        return None
-    table.where = f'checkin "{ref}"'
-    found = people.resolve(ref)
-    if isinstance(found, str):
-        table.error("contact", found)
-        return None
-    if not found.has(Role.CONTACT):
-        table.error("contact", f"{ref!r} is not a contact: only contacts check in")
-        return None
-    if found.id in seen:
-        table.error("contact", f"{ref!r} already has a check-in at line {seen[found.id]}")
-        return None
-    seen[found.id] = table.problems.lines.line(table.path, "contact")
-    return found
 
 
 def _daily(table: _Table) -> str | None:

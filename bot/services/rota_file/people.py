@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from bot.domain.models import Person
+from bot.domain.models import Person, Role
 from bot.services.rota_file.problems import _Table
 
 _ID_REF = re.compile(r"#(\d{1,12})", re.ASCII)  # \d alone matches '１' and '٣' too
@@ -52,3 +52,33 @@ class _People:
             table.error(key, f"{ref!r} is a contact; only responders and coordinators go on call")
             return None
         return found.id
+
+
+def listed_contact(
+    table: _Table,
+    people: _People,
+    seen: dict[int, int],
+    *,
+    kind: str,
+    only: str,
+    already: str,
+) -> Person | None:
+    """The contact a `[[checkin]]` or `[[case]]` table names, once per file; problems are
+    reported on the table (`kind` heads them, `only` ends "is not a contact: ...",
+    `already` follows "already has")."""
+    ref = table.text("contact")
+    if ref is None:
+        return None
+    table.where = f'{kind} "{ref}"'
+    found = people.resolve(ref)
+    if isinstance(found, str):
+        table.error("contact", found)
+        return None
+    if not found.has(Role.CONTACT):
+        table.error("contact", f"{ref!r} is not a contact: {only}")
+        return None
+    if found.id in seen:
+        table.error("contact", f"{ref!r} already has {already} at line {seen[found.id]}")
+        return None
+    seen[found.id] = table.problems.lines.line(table.path, "contact")
+    return found
